@@ -1,0 +1,15 @@
+/**
+ * Every schema migration, in order. A migration is applied once, in its own transaction, and recorded in
+ * sage.schema_migrations; never edit one that has shipped: add the next version instead.
+ */
+import { sql as v1 } from "./0001_init.ts";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "init", sql: v1 },
+];

@@ -1,0 +1,171 @@
+/**
+ * The command-line edge: finds the subcommand, parses its flags (node:util parseArgs), builds the config and
+ * runs it. Commands load lazily, so `sage serve` pulls in nothing it does not use. Exit codes: 0 success,
+ * 1 failure (the message says why), 2 bad usage.
+ */
+import { parseArgs } from "node:util";
+import { type GlobalFlags, loadConfig } from "../config.ts";
+import { describeError, SageError } from "../errors.ts";
+import { configureLog } from "../log.ts";
+import { VERSION } from "../version.ts";
+import type { CommandSpec, OptionSpec } from "./command.ts";
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CommandSpec }> }> = {
+  serve: { summary: "run the MCP server on stdio (the default)", load: () => import("./serve.ts") },
+  status: { summary: "show database, model and memory counts", load: () => import("./status.ts") },
+  search: { summary: "search memories", load: () => import("./search.ts") },
+  save: { summary: "save a memory", load: () => import("./save.ts") },
+  export: { summary: "export memories as JSONL or Markdown", load: () => import("./export.ts") },
+  import: { summary: "import memories from JSONL", load: () => import("./import.ts") },
+  migrate: { summary: "apply database migrations", load: () => import("./migrate.ts") },
+  reindex: { summary: "re-embed memories with the current model", load: () => import("./reindex.ts") },
+  doctor: {
+    summary: "check database, pgvector, model and permissions; say what to fix",
+    load: () => import("./doctor.ts"),
+  },
+  db: { summary: "start, stop or inspect the private PostgreSQL cluster", load: () => import("./db.ts") },
+};
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  "db-url": { type: "string", arg: "URL", help: "PostgreSQL URL (default: DATABASE_URL, else Sage's private cluster)" },
+  "embed-model": {
+    type: "string",
+    arg: "DIR",
+    help: "embedding model folder (default: SAGE_EMBED_MODEL, else the bundled model)",
+  },
+  home: { type: "string", arg: "DIR", help: "data directory (default: SAGE_HOME, else ~/.sage)" },
+  project: {
+    type: "string",
+    arg: "PATH",
+    help: "project (default: SAGE_PROJECT, else the git root of the working directory)",
+  },
+  session: { type: "string", arg: "ID", help: "session to save into (default: SAGE_SESSION)" },
+  "log-level": {
+    type: "string",
+    arg: "LEVEL",
+    help: "debug, info, warn, error or silent (default: SAGE_LOG_LEVEL, else info)",
+  },
+  help: { type: "boolean", short: "h", help: "show help" },
+  version: { type: "boolean", short: "V", help: "show the version" },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const name = findCommand(argv);
+  if (name !== undefined && !COMMANDS[name]) {
+    printError(`unknown command "${name}"`, "Run `sage --help` for the list of commands.");
+    return 2;
+  }
+  const rest = name === undefined ? argv : argv.filter((_a, i) => i !== argv.indexOf(name));
+  if (name === undefined && (rest.includes("--version") || rest.includes("-V"))) {
+    console.log(`sage ${VERSION}`);
+    return 0;
+  }
+  if (name === undefined && (rest.includes("--help") || rest.includes("-h"))) {
+    console.log(mainHelp());
+    return 0;
+  }
+  const { command } = await COMMANDS[name ?? "serve"].load();
+  const options = { ...GLOBAL_OPTIONS, ...(command.options ?? {}) };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(
+        Object.entries(options).map(([k, o]) => [
+          k,
+          { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) },
+        ]),
+      ),
+    });
+  } catch (err) {
+    printError((err as Error).message.replace(/^.*?: /, ""), `Run \`sage ${command.name} --help\` for its options.`);
+    return 2;
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (values.help) {
+    console.log(commandHelp(command));
+    return 0;
+  }
+  const { min, max } = command.positionals ?? { min: 0, max: 0 };
+  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+    printError(
+      parsed.positionals.length < min ? "missing argument" : `unexpected argument "${parsed.positionals[max]}"`,
+      `Usage: sage ${command.usage}`,
+    );
+    return 2;
+  }
+  let service: import("../memory/service.ts").MemoryService | undefined;
+  try {
+    // The server logs what it does; a command the user typed only warns.
+    const config = loadConfig(values as GlobalFlags, undefined, command.name === "serve" ? "info" : "warn");
+    configureLog({ level: config.logLevel, file: config.logFile, stderr: true });
+    const { MemoryService } = command.name === "serve"
+      ? { MemoryService: undefined }
+      : await import("../memory/service.ts");
+    const { Embedder } = command.name === "serve" ? { Embedder: undefined } : await import("../embed/embedder.ts");
+    return await command.run({
+      config,
+      values,
+      positionals: parsed.positionals,
+      service: () => (service ??= new MemoryService!(config, new Embedder!(config))),
+    });
+  } catch (err) {
+    printError(describeError(err));
+    return err instanceof SageError && err.code === "invalid_input" ? 2 : 1;
+  } finally {
+    await service?.close();
+  }
+}
+
+/** The first argument that is neither a flag nor the value of a global flag that takes one. */
+function findCommand(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") return argv[i + 1];
+    if (a.startsWith("-")) {
+      const key = a.replace(/^-+/, "");
+      if (!a.includes("=") && GLOBAL_OPTIONS[key]?.type === "string") i++;
+      continue;
+    }
+    return a;
+  }
+  return undefined;
+}
+
+function printError(message: string, hint?: string): void {
+  console.error(`sage: ${message}${hint ? `\n${hint}` : ""}`);
+}
+
+function optionLines(options: Record<string, OptionSpec>): string {
+  return Object.entries(options).map(([k, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : "    "}--${k}${o.arg ? ` ${o.arg}` : ""}`;
+    return `  ${flag.padEnd(30)} ${o.help}`;
+  }).join("\n");
+}
+
+function mainHelp(): string {
+  const cmds = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join("\n");
+  return `sage ${VERSION}: long-term memory for Claude Code (MCP server over stdio)
+
+Usage: sage [command] [options]
+
+Commands:
+${cmds}
+
+Global options:
+${optionLines(GLOBAL_OPTIONS)}
+
+Register with Claude Code:  claude mcp add sage -- <path to sage> serve
+Run \`sage <command> --help\` for a command's options.`;
+}
+
+function commandHelp(c: CommandSpec): string {
+  return `Usage: sage ${c.usage}
+
+${c.summary}${c.details ? `\n\n${c.details}` : ""}
+${c.options ? `\nOptions:\n${optionLines(c.options)}\n` : ""}
+Global options:
+${optionLines(GLOBAL_OPTIONS)}`;
+}

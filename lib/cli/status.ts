@@ -1,0 +1,19 @@
+import { formatStatus } from "../memory/format.ts";
+import { type CommandSpec, out, outJson } from "./command.ts";
+
+export const command: CommandSpec = {
+  name: "status",
+  summary: "Show the database and pgvector versions, the embedding model, and memory and session counts.",
+  usage: "status [--json]",
+  details: "Exits with 1 when the database cannot be reached.",
+  options: { json: { type: "boolean", help: "print one JSON document" } },
+  async run(ctx) {
+    const service = ctx.service();
+    // Load the model so its name and width are real, not "not loaded yet".
+    await service.embedder.ready().catch(() => {});
+    const status = await service.status();
+    if (ctx.values.json) outJson(status);
+    else out(formatStatus(status));
+    return (status.database as { connected: boolean }).connected ? 0 : 1;
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * Configuration: environment variables and command-line flags folded into one typed object, in one place.
+ * Flags win over environment variables; both win over defaults. README "Configuration" lists every key.
+ */
+import { isLogLevel, type LogLevel } from "./log.ts";
+import { invalid } from "./errors.ts";
+
+export interface Config {
+  /** PostgreSQL URL; unset means Sage runs its own private cluster under `home`. */
+  dbUrl?: string;
+  /** Sage's data directory (private cluster, logs, hook state). */
+  home: string;
+  /** Embedding model folder (transformers.js layout); undefined when none is configured or bundled. */
+  modelPath?: string;
+  /** Which ONNX file to load: auto (quantized when present), fp32, q8, fp16, … */
+  embedDtype: string;
+  /** Texts per embedding batch (imports, reindex). */
+  embedBatch: number;
+  /** Explicit project; otherwise derived from `cwd`. */
+  project?: string;
+  /** Working directory the project is derived from. */
+  cwd: string;
+  /** Explicit session id to save into. */
+  session?: string;
+  logLevel: LogLevel;
+  logFile?: string;
+  /** Largest accepted memory text, in characters. */
+  maxContentChars: number;
+  /** Folder holding pg_ctl/initdb/postgres for the private cluster. */
+  pgBin?: string;
+  /** OS user that runs the private cluster when Sage itself runs as root (PostgreSQL refuses root). */
+  pgUser: string;
+}
+
+/** The flags every command accepts (see main.ts). */
+export interface GlobalFlags {
+  "db-url"?: string;
+  "embed-model"?: string;
+  home?: string;
+  project?: string;
+  session?: string;
+  "log-level"?: string;
+}
+
+/** Where a bundled model lives: beside the code in a dev checkout, inside the binary after `deno compile --include models/default`. */
+export const BUNDLED_MODEL_DIR = new URL("../models/default/", import.meta.url);
+
+export function loadConfig(
+  flags: GlobalFlags = {},
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Config {
+  const logLevel = flags["log-level"] ?? env.SAGE_LOG_LEVEL ?? "info";
+  if (!isLogLevel(logLevel)) {
+    throw invalid(`unknown log level "${logLevel}"`, "Use one of: debug, info, warn, error, silent.");
+  }
+  return {
+    dbUrl: nonEmpty(flags["db-url"]) ?? nonEmpty(env.DATABASE_URL),
+    home: nonEmpty(flags.home) ?? nonEmpty(env.SAGE_HOME) ?? defaultHome(env),
+    modelPath: nonEmpty(flags["embed-model"]) ?? nonEmpty(env.SAGE_EMBED_MODEL) ?? bundledModelPath(),
+    embedDtype: nonEmpty(env.SAGE_EMBED_DTYPE) ?? "auto",
+    embedBatch: positiveInt("SAGE_EMBED_BATCH", env.SAGE_EMBED_BATCH, 32),
+    project: nonEmpty(flags.project) ?? nonEmpty(env.SAGE_PROJECT),
+    cwd: Deno.cwd(),
+    session: nonEmpty(flags.session) ?? nonEmpty(env.SAGE_SESSION),
+    logLevel,
+    logFile: nonEmpty(env.SAGE_LOG_FILE),
+    maxContentChars: positiveInt("SAGE_MAX_CONTENT_CHARS", env.SAGE_MAX_CONTENT_CHARS, 200_000),
+    pgBin: nonEmpty(env.SAGE_PG_BIN),
+    pgUser: nonEmpty(env.SAGE_PG_USER) ?? "postgres",
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value && value.trim() ? value.trim() : undefined;
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw invalid(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+/**
+ * ~/.sage for normal users. Root gets /var/lib/sage: PostgreSQL will not run as root, and the user it runs as
+ * instead cannot enter /root.
+ */
+function defaultHome(env: Record<string, string | undefined>): string {
+  if (Deno.build.os !== "windows" && Deno.uid?.() === 0) return "/var/lib/sage";
+  const home = env.HOME ?? env.USERPROFILE;
+  if (!home) {
+    throw invalid("cannot find your home directory", "Set SAGE_HOME to the folder Sage should keep its data in.");
+  }
+  return `${home.replace(/[\\/]+$/, "")}/.sage`;
+}
+
+function bundledModelPath(): string | undefined {
+  try {
+    const path = decodeURIComponent(BUNDLED_MODEL_DIR.pathname);
+    Deno.statSync(`${path}config.json`);
+    return path;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Opens the database Sage was pointed at (a URL, or the private cluster), migrates it, and keeps it open.
+ * Nothing here runs at import time: `serve` answers `initialize` first and connects in the background.
+ */
+import type { Config } from "../config.ts";
+import { SageError } from "../errors.ts";
+import { log } from "../log.ts";
+import { ensureCluster } from "./cluster.ts";
+import { Database } from "./database.ts";
+import { migrate, type MigrateResult } from "./migrate.ts";
+
+export class DbConnection {
+  readonly #config: Config;
+  #opening: Promise<Database> | null = null;
+  #db: Database | null = null;
+  /** What opening the database applied (`sage migrate` reports it). */
+  lastMigration: MigrateResult | null = null;
+
+  constructor(config: Config) {
+    this.#config = config;
+  }
+
+  /** True when Sage runs its own private cluster (no URL given). */
+  get embedded(): boolean {
+    return !this.#config.dbUrl;
+  }
+
+  /** The open, migrated database. A failed attempt is forgotten, so the next call tries again. */
+  get(): Promise<Database> {
+    if (!this.#opening) {
+      this.#opening = this.#open().catch((err) => {
+        this.#opening = null;
+        throw err;
+      });
+    }
+    return this.#opening;
+  }
+
+  /**
+   * Runs `fn` against the database. If the database went away and Sage owns it, the private cluster is
+   * started again and `fn` retried once; writes are idempotent (content hash), so a retry never duplicates.
+   */
+  async run<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    const db = await this.get();
+    try {
+      return await fn(db);
+    } catch (err) {
+      if (!(err instanceof SageError) || err.code !== "unavailable" || !this.embedded) throw err;
+      log.warn("database went away; starting the private cluster again", { error: err.message });
+      await ensureCluster(this.#config);
+      return await fn(db);
+    }
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    this.#db = null;
+    this.#opening = null;
+    await db?.close();
+  }
+
+  async #open(): Promise<Database> {
+    const cfg = this.#config;
+    const poolConfig = cfg.dbUrl ? { connectionString: cfg.dbUrl } : await ensureCluster(cfg);
+    const db = new Database(poolConfig, cfg.dbUrl ? redactUrl(cfg.dbUrl) : `private cluster in ${cfg.home}`);
+    try {
+      this.lastMigration = await migrate(db);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    this.#db = db;
+    return db;
+  }
+}
+
+/** A database URL without its password, for status output and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+}

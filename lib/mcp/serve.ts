@@ -1,0 +1,70 @@
+/**
+ * `sage serve`: the MCP server on STDIO. stdout carries JSON-RPC frames and nothing else: console output is
+ * rerouted to stderr before anything else loads. The handshake is answered first; the database connection
+ * and the model load begin once the client has initialised (or after a short delay), never before.
+ */
+// @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/server/stdio.d.ts"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import process from "node:process";
+import type { Config } from "../config.ts";
+import { Embedder } from "../embed/embedder.ts";
+import { configureLog, log } from "../log.ts";
+import { MemoryService } from "../memory/service.ts";
+import { createMcpServer } from "./server.ts";
+
+/** Anything that calls console.log (a library, a stray debug line) must not corrupt the protocol stream. */
+export function guardStdout(): void {
+  const toStderr = (...args: unknown[]) => console.error(...args);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+  console.warn = toStderr;
+  console.trace = toStderr;
+}
+
+/** Memories missing a vector for the current model are filled in the background after start, up to this many. */
+const BACKFILL_LIMIT = 500;
+
+export async function serve(config: Config): Promise<void> {
+  guardStdout();
+  configureLog({ level: config.logLevel, file: config.logFile, stderr: true });
+  const service = new MemoryService(config, new Embedder(config), { autoSession: true });
+  const server = createMcpServer(service);
+
+  let warmed = false;
+  const warmUp = () => {
+    if (warmed) return;
+    warmed = true;
+    service.warmUp();
+    // Fill in vectors for memories stored while no model was available (bounded; `sage reindex` does all).
+    Promise.all([service.db.get(), service.embedder.ready()])
+      .then(() => service.reindex({ missingOnly: true, limit: BACKFILL_LIMIT }))
+      .then((r) => r.memories && log.info("added missing vectors", { memories: r.memories }))
+      .catch((err) => log.debug("background backfill skipped", { reason: err.message }));
+  };
+  server.server.oninitialized = warmUp;
+  const timer = setTimeout(warmUp, 2_000);
+
+  let closing = false;
+  const shutdown = async (why: string) => {
+    if (closing) return;
+    closing = true;
+    clearTimeout(timer);
+    log.debug("shutting down", { why });
+    await server.close().catch(() => {});
+    await service.close();
+    Deno.exit(0);
+  };
+  // Claude Code ends a server by closing its stdin (and sometimes a signal).
+  process.stdin.on("end", () => shutdown("stdin closed"));
+  process.stdin.on("close", () => shutdown("stdin closed"));
+  for (const sig of Deno.build.os === "windows" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    try {
+      Deno.addSignalListener(sig as Deno.Signal, () => shutdown(sig));
+    } catch {
+      // signal not supported here
+    }
+  }
+  await server.connect(new StdioServerTransport());
+  log.debug("serving MCP on stdio", { project: service.project });
+}

@@ -1,0 +1,103 @@
+/** The shapes the memory service takes and returns; every edge (MCP, CLI, hooks) speaks these. */
+
+/** Kinds the tools offer; the store accepts any lowercase word so imports can carry their own. */
+export const KINDS = [
+  "conversation",
+  "note",
+  "decision",
+  "preference",
+  "fact",
+  "summary",
+  "task",
+  "reference",
+] as const;
+export type Kind = typeof KINDS[number];
+
+export interface Memory {
+  id: number;
+  project: string;
+  session: string | null;
+  kind: string;
+  content: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  /** ISO 8601, UTC, microseconds: exactly what the database holds, so export/import round-trips. */
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MemoryDetail extends Memory {
+  content_hash: string;
+  /** Vectors stored for the current model, if any. */
+  embedding: { model: string; chunks: number } | null;
+}
+
+export interface SaveResult {
+  id: number;
+  /** True when the same content already existed in the project; nothing new was stored. */
+  duplicate: boolean;
+  project: string;
+  session: string | null;
+  kind: string;
+  created_at: string;
+  /** Whether a vector was stored (false: no model, or nothing the model could represent). */
+  embedded: boolean;
+  /** What privacy filtering removed, by label. */
+  redactions: string[];
+  warnings: string[];
+}
+
+export type SearchMode = "hybrid" | "keyword" | "vector";
+
+export interface SearchFilters {
+  /** null: every project. */
+  project: string | null;
+  session?: string;
+  /** Memories carrying every one of these tags. */
+  tags?: string[];
+  kinds?: string[];
+  /** created_at ≥ after, < before. */
+  after?: Date;
+  before?: Date;
+}
+
+export interface SearchRequest extends SearchFilters {
+  query: string;
+  limit: number;
+  mode: SearchMode;
+}
+
+export interface SearchHit extends Memory {
+  /** Fused relevance in [0, 1]: 1 would be first in every ranking. */
+  score: number;
+  /** Where the hit came from: its rank in each list (1-based) and the cosine similarity. */
+  match: { keyword_rank?: number; vector_rank?: number; similarity?: number };
+}
+
+export interface SearchResult {
+  query: string;
+  mode: SearchMode;
+  project: string | null;
+  hits: SearchHit[];
+  warnings: string[];
+}
+
+export interface ContextResult {
+  query: string;
+  project: string | null;
+  /** The block to put in front of the model. */
+  text: string;
+  tokens: number;
+  items: { id: number; created_at: string; kind: string; score: number; truncated: boolean }[];
+  warnings: string[];
+}
+
+export interface Session {
+  id: string;
+  project: string;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+  memories: number;
+  current?: boolean;
+}

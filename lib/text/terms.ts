@@ -1,0 +1,76 @@
+/**
+ * Keyword terms for BM25, computed here and nowhere else (stored in memories.terms, used for queries).
+ *
+ * PostgreSQL's text search does not split Chinese, and its parser depends on the database locale, so terms are
+ * made in app code:
+ * - Chinese/Japanese/Korean runs give every character (unigram) and every adjacent pair (bigram): a query for
+ *   "数据库" matches "数据库迁移" through 数据/据库, and a one-character query like "猫" still matches.
+ * - Other words are lowercased, stop words dropped, English words Porter-stemmed ("deployments" → "deploy").
+ * - Identifiers keep their whole form and their parts: `getUserName` → getusername, get, user, name;
+ *   `MAX_RETRIES` → max_retries, max, retri. Dotted numbers stay whole ("1.2.3"), so versions match exactly.
+ */
+import { stemmer } from "stemmer";
+
+const CJK = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}";
+const TOKEN = new RegExp(`([${CJK}]+)|(\\d+(?:\\.\\d+)+)|([\\p{L}\\p{M}\\p{N}_]+)`, "gu");
+const CJK_CHAR = new RegExp(`[${CJK}]`, "u");
+const MAX_TERM_LENGTH = 64;
+
+// Common English function words; they add nothing but candidates.
+const STOP_WORDS = new Set(
+  ("a an and are as at be been but by can could did do does for from had has have he her hers him his how i if " +
+    "in into is it its just me my no nor not of on or our ours she so than that the their them then there these " +
+    "they this those to too us very was we were what when where which while who whom why will with would you " +
+    "your yours am being having doing about above after again against all any because before below between both " +
+    "down during each few further here more most once only other over own same should some such through under " +
+    "until up off out also s t don").split(" "),
+);
+// Chinese particles that occur in almost every sentence.
+const CJK_STOP_CHARS = new Set(Array.from("的了是在和就都也吗呢吧啊着与及之而"));
+
+/** All terms of a text, with repeats, in order (the count is the document length for BM25). */
+export function analyze(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.normalize("NFKC").matchAll(TOKEN)) {
+    if (m[1]) addCjk(m[1], out);
+    else if (m[2]) out.push(m[2]);
+    else addWord(m[3], out);
+  }
+  return out;
+}
+
+/** The distinct terms of a query, in first-seen order. */
+export function queryTerms(text: string): string[] {
+  return [...new Set(analyze(text))];
+}
+
+/** True when the text has at least one character of a CJK script. */
+export function hasCjk(text: string): boolean {
+  return CJK_CHAR.test(text);
+}
+
+function addCjk(run: string, out: string[]): void {
+  const chars = Array.from(run);
+  for (let i = 0; i < chars.length; i++) {
+    if (!CJK_STOP_CHARS.has(chars[i])) out.push(chars[i]);
+    if (i + 1 < chars.length) out.push(chars[i] + chars[i + 1]);
+  }
+}
+
+function addWord(word: string, out: string[]): void {
+  const parts = word.split(/_+|(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})/u).filter(Boolean);
+  if (parts.length > 1) {
+    const whole = word.toLowerCase().replace(/^_+|_+$/g, "");
+    if (whole.length <= MAX_TERM_LENGTH) out.push(whole);
+  }
+  for (const part of parts) {
+    const term = normalizeWord(part);
+    if (term) out.push(term);
+  }
+}
+
+function normalizeWord(part: string): string | null {
+  const lower = part.toLowerCase();
+  if (lower.length > MAX_TERM_LENGTH || STOP_WORDS.has(lower)) return null;
+  return /^[a-z]{3,}$/.test(lower) ? stemmer(lower) : lower;
+}
