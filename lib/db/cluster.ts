@@ -65,6 +65,7 @@ export async function ensureCluster(config: Config): Promise<pg.PoolConfig> {
       // The server user must pass through SAGE_HOME (traverse only) and write its own log.
       await Deno.chmod(paths.home, 0o711);
       await chown(`${paths.home}/logs`, runAs);
+      await assertTraversable(paths.home, runAs);
     }
     if (!(await exists(`${paths.dataDir}/PG_VERSION`))) await initCluster(bin, paths, runAs);
     writeRuntimeConf(paths, runAs);
@@ -256,6 +257,24 @@ async function serverUser(config: Config): Promise<ServerUser | null> {
     );
   }
   return { name: config.pgUser, uid, gid };
+}
+
+/** Every folder above SAGE_HOME must let the server user through, or initdb fails with a bare "Permission denied". */
+async function assertTraversable(home: string, user: ServerUser): Promise<void> {
+  let dir = home;
+  while (dir && dir !== "/") {
+    const st = await Deno.stat(dir);
+    const mode = st.mode ?? 0o777;
+    const ok = (mode & 0o001) || (st.uid === user.uid && mode & 0o100) || (st.gid === user.gid && mode & 0o010);
+    if (!ok) {
+      throw new SageError(
+        "unavailable",
+        `PostgreSQL runs as "${user.name}" (Sage is root), and "${user.name}" cannot enter ${dir}`,
+        `Use a SAGE_HOME outside that folder (the default for root is /var/lib/sage), or allow passage: chmod o+x ${dir}`,
+      );
+    }
+    dir = dir.replace(/\/[^/]*$/, "");
+  }
 }
 
 async function chown(path: string, user: ServerUser): Promise<void> {

@@ -7,12 +7,13 @@
  *   "数据库" matches "数据库迁移" through 数据/据库, and a one-character query like "猫" still matches.
  * - Other words are lowercased, stop words dropped, English words Porter-stemmed ("deployments" → "deploy").
  * - Identifiers keep their whole form and their parts: `getUserName` → getusername, get, user, name;
- *   `MAX_RETRIES` → max_retries, max, retri. Dotted numbers stay whole ("1.2.3"), so versions match exactly.
+ *   `MAX_RETRIES` → max_retries, max, retri. Dotted numbers stay whole and lose a leading "v" ("v1.2.3" → 1.2.3),
+ *   so versions and addresses match exactly.
  */
 import { stemmer } from "stemmer";
 
 const CJK = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}";
-const TOKEN = new RegExp(`([${CJK}]+)|(\\d+(?:\\.\\d+)+)|([\\p{L}\\p{M}\\p{N}_]+)`, "gu");
+const TOKEN = new RegExp(`([${CJK}]+)|\\b[vV]?(\\d+(?:\\.\\d+)+)|([\\p{L}\\p{M}\\p{N}_]+)`, "gu");
 const CJK_CHAR = new RegExp(`[${CJK}]`, "u");
 const MAX_TERM_LENGTH = 64;
 

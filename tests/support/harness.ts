@@ -1,0 +1,133 @@
+/**
+ * What every test file shares: the cluster and model that tests/run.ts prepared, a fresh database per call, a
+ * memory service wired to it, and a way to run `sage` itself as a child process.
+ */
+// @ts-types="@types/pg"
+import pg from "pg";
+import { type Config, loadConfig } from "../../lib/config.ts";
+import { Embedder } from "../../lib/embed/embedder.ts";
+import { configureLog } from "../../lib/log.ts";
+import { MemoryService, type ServiceOptions } from "../../lib/memory/service.ts";
+
+configureLog({ level: "warn" });
+
+function required(name: string): string {
+  const v = Deno.env.get(name);
+  if (!v) throw new Error(`${name} is not set: run the tests with \`deno task test\`, which prepares a database and a model`);
+  return v;
+}
+
+export const SOCKET = required("SAGE_TEST_SOCKET");
+export const MODEL = required("SAGE_TEST_MODEL");
+export const ROOT = required("SAGE_TEST_ROOT");
+export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Admin connection to the test cluster. */
+export async function admin<T>(fn: (c: pg.Client) => Promise<T>, database = "postgres"): Promise<T> {
+  const c = new pg.Client({ host: SOCKET, user: "sage", database });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+let counter = 0;
+
+/** A new, empty database; returns its URL. */
+export async function freshDatabase(): Promise<string> {
+  const name = `t_${Deno.pid}_${++counter}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  return databaseUrl(name);
+}
+
+export function databaseUrl(name: string): string {
+  return `postgresql://sage@/${name}?host=${encodeURIComponent(SOCKET)}`;
+}
+
+export function dbNameOf(url: string): string {
+  return new URL(url.replace(/^postgresql:/, "http:")).pathname.slice(1);
+}
+
+/** A temp folder under the test root. */
+export async function tempDir(prefix = "t"): Promise<string> {
+  return await Deno.makeTempDir({ dir: ROOT, prefix });
+}
+
+export interface TestService {
+  service: MemoryService;
+  url: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** A memory service on a fresh database with the tiny model (or none), scoped to `project`. */
+export async function newService(
+  options: { project?: string; model?: string | null; url?: string; env?: Record<string, string> } & ServiceOptions = {},
+): Promise<TestService> {
+  const url = options.url ?? await freshDatabase();
+  const model = options.model === undefined ? MODEL : options.model;
+  const config: Config = {
+    ...loadConfig({ "db-url": url, ...(model ? { "embed-model": model } : {}) }, { ...options.env, HOME: ROOT }),
+    modelPath: model ?? undefined,
+    project: options.project ?? "/test/project",
+  };
+  const service = new MemoryService(config, new Embedder(config), options);
+  return { service, url, config, close: () => service.close() };
+}
+
+/** Environment for a `sage` child process: explicit, since MCP's stdio transport passes only a few variables. */
+export function sageEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? ROOT,
+    SAGE_LOG_LEVEL: "warn",
+    SAGE_EMBED_MODEL: MODEL,
+    DENO_NO_UPDATE_CHECK: "1",
+  };
+  for (const k of ["DENO_DIR", "NODE_EXTRA_CA_CERTS", "DENO_TLS_CA_STORE"]) {
+    const v = Deno.env.get(k);
+    if (v) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** The command that runs this checkout's `sage` (what the README registers with Claude Code). */
+export function sageArgs(args: string[]): { command: string; args: string[] } {
+  return {
+    command: Deno.execPath(),
+    args: ["run", "--quiet", "--allow-all", "--config", `${REPO}/deno.json`, `${REPO}/main.ts`, ...args],
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `sage <args>` to completion. */
+export async function runSage(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string | Uint8Array; cwd?: string } = {},
+): Promise<RunResult> {
+  const { command, args: full } = sageArgs(args);
+  const child = new Deno.Command(command, {
+    args: full,
+    env: sageEnv(options.env),
+    clearEnv: true,
+    cwd: options.cwd ?? ROOT,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
