@@ -1,0 +1,47 @@
+/**
+ * The README's registration, with the real Claude Code CLI (installed by `scripts/setup --dev`):
+ * `claude mcp add sage -- <checkout>/sage serve`, then `claude mcp list` must report sage as Connected.
+ * Claude Code starts the server itself for the health check, so this proves the handshake Claude Code sees.
+ */
+import assert from "node:assert/strict";
+import { freshDatabase, MODEL, REPO, tempDir } from "./support/harness.ts";
+
+function findClaude(): string {
+  for (const p of [`${REPO}/.tools/bin/claude`, ...(Deno.env.get("PATH") ?? "").split(":").map((d) => `${d}/claude`)]) {
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error("the Claude Code CLI is not installed: run scripts/setup --dev");
+}
+
+async function claude(args: string[], env: Record<string, string>, cwd: string) {
+  const out = await new Deno.Command(findClaude(), { args, env, clearEnv: true, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("Claude Code: claude mcp add + claude mcp list shows sage Connected", async () => {
+  const home = await tempDir("claude-home-");
+  const project = `${home}/project`;
+  await Deno.mkdir(`${project}/.git`, { recursive: true });
+  const env: Record<string, string> = {
+    HOME: home,
+    PATH: `${REPO}/.tools/bin:${Deno.env.get("PATH")}`,
+    DATABASE_URL: await freshDatabase(),
+    SAGE_EMBED_MODEL: MODEL,
+    SAGE_LOG_LEVEL: "warn",
+    DISABLE_AUTOUPDATER: "1",
+  };
+  const add = await claude(["mcp", "add", "sage", "--", `${REPO}/sage`, "serve"], env, project);
+  assert.equal(add.code, 0, add.stderr + add.stdout);
+  const list = await claude(["mcp", "list"], env, project);
+  assert.equal(list.code, 0, list.stderr + list.stdout);
+  const line = list.stdout.split("\n").find((l) => l.startsWith("sage:"));
+  assert.ok(line, `sage missing from claude mcp list:\n${list.stdout}`);
+  assert.match(line, /Connected/, line);
+  assert.doesNotMatch(line, /Failed|✗/, line);
+});
