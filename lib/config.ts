@@ -48,8 +48,10 @@ export const BUNDLED_MODEL_DIR = new URL("../models/default/", import.meta.url);
 export function loadConfig(
   flags: GlobalFlags = {},
   env: Record<string, string | undefined> = Deno.env.toObject(),
+  /** Used when neither --log-level nor SAGE_LOG_LEVEL is set (the server logs more than a typed command). */
+  defaultLogLevel: LogLevel = "info",
 ): Config {
-  const logLevel = flags["log-level"] ?? env.SAGE_LOG_LEVEL ?? "info";
+  const logLevel = flags["log-level"] ?? env.SAGE_LOG_LEVEL ?? defaultLogLevel;
   if (!isLogLevel(logLevel)) {
     throw invalid(`unknown log level "${logLevel}"`, "Use one of: debug, info, warn, error, silent.");
   }

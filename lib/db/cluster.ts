@@ -79,8 +79,10 @@ export async function ensureCluster(config: Config): Promise<pg.PoolConfig> {
           `See ${paths.logFile}.`,
         );
       }
-      await ensureDatabase(paths);
     }
+    // Also when the cluster was already running: a first start interrupted between `pg_ctl start` and
+    // CREATE DATABASE (Ctrl-C, a killed hook) would otherwise leave a cluster without Sage's database for good.
+    await ensureDatabase(paths);
     return clusterPoolConfig(paths);
   } finally {
     lock.close(); // closing releases the lock
@@ -131,6 +133,15 @@ async function initCluster(bin: string, paths: ClusterPaths, runAs: ServerUser |
 /** Rewritten at every start so a moved SAGE_HOME still gets the right socket folder. */
 function writeRuntimeConf(paths: ClusterPaths, runAs: ServerUser | null): void {
   Deno.mkdirSync(paths.socketDir, { recursive: true, mode: 0o700 });
+  // The /tmp fallback has a predictable name: refuse a folder someone else made first.
+  const owner = Deno.statSync(paths.socketDir).uid;
+  if (Deno.build.os !== "windows" && owner !== Deno.uid() && owner !== runAs?.uid) {
+    throw new SageError(
+      "unavailable",
+      `the socket folder ${paths.socketDir} belongs to another user (uid ${owner})`,
+      "Remove it, or set SAGE_HOME to a shorter path so the socket can live inside it.",
+    );
+  }
   Deno.chmodSync(paths.socketDir, 0o700);
   if (runAs) Deno.chownSync(paths.socketDir, runAs.uid, runAs.gid);
   const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;

@@ -45,9 +45,14 @@ export class DbConnection {
     try {
       return await fn(db);
     } catch (err) {
-      if (!(err instanceof SageError) || err.code !== "unavailable" || !this.embedded) throw err;
-      log.warn("database went away; starting the private cluster again", { error: err.message });
-      await ensureCluster(this.#config);
+      if (!(err instanceof SageError) || err.code !== "unavailable") throw err;
+      if (this.embedded) {
+        log.warn("database went away; starting the private cluster again", { error: err.message });
+        await ensureCluster(this.#config);
+      } else {
+        // A failover or restart leaves stale pooled connections; the pool drops them, one retry reconnects.
+        await new Promise((r) => setTimeout(r, 250));
+      }
       return await fn(db);
     }
   }
@@ -61,6 +66,14 @@ export class DbConnection {
 
   async #open(): Promise<Database> {
     const cfg = this.#config;
+    // pg reads anything else as a URL relative to "postgres://base" and fails with "getaddrinfo ENOTFOUND base".
+    if (cfg.dbUrl && !/^(postgres|postgresql|socket):/i.test(cfg.dbUrl)) {
+      throw new SageError(
+        "invalid_input",
+        `the database URL "${redactUrl(cfg.dbUrl)}" is not a PostgreSQL URL`,
+        "Use postgres://user:password@host:5432/dbname (DATABASE_URL or --db-url), or unset it to use Sage's private cluster.",
+      );
+    }
     const poolConfig = cfg.dbUrl ? { connectionString: cfg.dbUrl } : await ensureCluster(cfg);
     const db = new Database(poolConfig, cfg.dbUrl ? redactUrl(cfg.dbUrl) : `private cluster in ${cfg.home}`);
     try {

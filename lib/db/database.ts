@@ -115,6 +115,6 @@ export function mapDbError(err: unknown): SageError {
   if (code === "23505") return new SageError("conflict", `already exists: ${e.detail ?? message}`);
   if (code.startsWith("22")) return new SageError("invalid_input", `rejected by the database: ${message}`);
   if (code === "54000") return new SageError("invalid_input", `too large for the database: ${message}`);
-  log.error("database error", { code, message });
+  log.debug("database error", { code, message }); // the caller reports the message itself
   return new SageError("internal", `database error: ${message}`);
 }

@@ -40,11 +40,21 @@ export async function prepareModel(db: Database, model: ModelRecord): Promise<vo
   const name = indexName(model.key);
   const exists = await db.query("SELECT 1 FROM pg_indexes WHERE schemaname = 'sage' AND indexname = $1", [name]);
   if (exists.rowCount) return;
-  await db.query(
-    `CREATE INDEX IF NOT EXISTS ${name} ON memory_vectors
-     USING hnsw ((embedding::vector(${model.dimensions})) vector_cosine_ops) WHERE model = ${sqlLiteral(model.key)}`,
-  );
+  // CREATE INDEX IF NOT EXISTS is not safe to race: two processes that both pass the check collide on the
+  // catalog's unique key ("already exists"). Creators take turns under a transaction-level advisory lock, and
+  // whoever comes second finds the index there.
+  await db.tx(async (q) => {
+    await q.query("SELECT pg_advisory_xact_lock($1)", [INDEX_LOCK_KEY]);
+    const made = await q.query("SELECT 1 FROM pg_indexes WHERE schemaname = 'sage' AND indexname = $1", [name]);
+    if (made.rowCount) return;
+    await q.query(
+      `CREATE INDEX ${name} ON memory_vectors
+       USING hnsw ((embedding::vector(${model.dimensions})) vector_cosine_ops) WHERE model = ${sqlLiteral(model.key)}`,
+    );
+  });
 }
+
+const INDEX_LOCK_KEY = 7_351_002; // arbitrary, constant: "sage vector indexes" (migrations use 7_351_001)
 
 /** Removes every other model's vectors and indexes (after a full reindex). Returns the keys removed. */
 export async function dropOtherModels(db: Database, keep: string): Promise<string[]> {

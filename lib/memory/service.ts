@@ -16,7 +16,7 @@ import { type Embedder, type LoadedModel } from "../embed/embedder.ts";
 import { invalid, SageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
-import { sanitize } from "../text/privacy.ts";
+import { sanitize, sanitizeJson } from "../text/privacy.ts";
 import { analyze, queryTerms } from "../text/terms.ts";
 import { chunkText } from "../text/tokens.ts";
 import { VERSION } from "../version.ts";
@@ -25,7 +25,6 @@ import { fuse, keywordSearch, type Ranked, vectorSearch } from "./retrieval.ts";
 import * as store from "./store.ts";
 import {
   type ExportFormat,
-  type ImportMemory,
   type ImportRecord,
   markdownHeader,
   memoryLine,
@@ -239,8 +238,9 @@ export class MemoryService {
       session: await this.#sessionFor(input.session),
       kind: input.kind === undefined ? "note" : checkKind(input.kind),
       content,
-      tags: checkTags(input.tags),
-      metadata: checkMetadata(input.metadata),
+      // Secrets are redacted wherever they hide, not only in the text.
+      tags: sanitizeJson(checkTags(input.tags), redactions),
+      metadata: sanitizeJson(checkMetadata(input.metadata), redactions),
       hash: contentHash(content),
       terms: [...new Set(terms)],
       termCount: terms.length,
@@ -276,7 +276,13 @@ export class MemoryService {
           }
           await store.insertVectors(q, model.key, vrows);
         }
-        for (const id of sessions.keys()) await store.touchSession(q, id);
+        // A session was last used when its newest memory was made (an import keeps the imported time).
+        const latest = new Map<string, string>();
+        for (const row of rows) {
+          const session = fresh.get(key(row))?.session;
+          if (session && !(latest.get(session)! >= row.created_at)) latest.set(session, row.created_at);
+        }
+        for (const [id, at] of latest) await store.touchSession(q, id, at);
         return new Map(rows.map((r) => [key(r), r]));
       })
     );
@@ -409,7 +415,16 @@ export class MemoryService {
       }
       return [];
     }
-    const [vector] = await this.embedder.embedQueries([query]);
+    let vector: Float32Array | null;
+    try {
+      [vector] = await this.embedder.embedQueries([query]);
+    } catch (err) {
+      if (mode === "vector") throw err;
+      warnings.push(
+        `vector search failed (${err instanceof Error ? firstLine(err.message) : err}); results are keyword-only`,
+      );
+      return [];
+    }
     if (!vector) {
       warnings.push("the embedding model cannot represent this query; results are keyword-only");
       return [];
@@ -426,14 +441,11 @@ export class MemoryService {
   }
 
   #filters(input: FilterInput): SearchFilters {
-    if (input.all_projects !== undefined && typeof input.all_projects !== "boolean") {
-      throw invalid("all_projects must be true or false");
-    }
     const after = checkTime("after", input.after);
     const before = checkTime("before", input.before);
     if (after && before && after >= before) throw invalid("after must be earlier than before");
     return {
-      project: input.all_projects ? null : this.#projectOf(input.project),
+      project: checkBool("all_projects", input.all_projects) ? null : this.#projectOf(input.project),
       session: input.session === undefined || input.session === null ? undefined : checkSessionId(input.session),
       tags: input.tags === undefined ? undefined : checkTags(input.tags),
       kinds: checkKinds(input.kinds),
@@ -446,7 +458,8 @@ export class MemoryService {
 
   async get(idInput: unknown): Promise<MemoryDetail> {
     const id = checkId(idInput);
-    const modelKey = this.embedder.status().key ?? null;
+    // Waits for a model still loading: before it is known, every memory would look unembedded.
+    const modelKey = (await this.#modelFor("search", []))?.key ?? null;
     const m = await this.db.run((db) => store.getMemoryDetail(db, id, modelKey));
     if (!m) throw notFound(id);
     return m;
@@ -480,8 +493,8 @@ export class MemoryService {
       if (model) vectors = (await this.#embedChunks([prepared.content]))[0];
     }
     if (input.kind !== undefined) patch.kind = checkKind(input.kind);
-    if (input.tags !== undefined) patch.tags = checkTags(input.tags);
-    if (input.metadata !== undefined) patch.metadata = checkMetadata(input.metadata);
+    if (input.tags !== undefined) patch.tags = sanitizeJson(checkTags(input.tags));
+    if (input.metadata !== undefined) patch.metadata = sanitizeJson(checkMetadata(input.metadata));
     const updated = await this.db.run((db) =>
       db.tx(async (q) => {
         const m = await store.updateMemory(q, id, patch);
@@ -550,7 +563,9 @@ export class MemoryService {
 
   async createSession(input: { id?: unknown; name?: unknown; project?: unknown }): Promise<Session> {
     const id = input.id === undefined ? crypto.randomUUID() : checkSessionId(input.id, "id");
-    const name = input.name === undefined || input.name === null ? null : checkText("name", input.name, 200).trim();
+    const name = input.name === undefined || input.name === null
+      ? null
+      : sanitize(checkText("name", input.name, 200)).text.trim() || null;
     const project = this.#projectOf(input.project);
     const existing = await this.db.run((db) => store.getSession(db, id));
     if (existing) {
@@ -602,7 +617,7 @@ export class MemoryService {
 
   async listSessions(input: { project?: unknown; all_projects?: unknown; limit?: unknown }): Promise<Session[]> {
     const limit = checkLimit(input.limit, 20, 200);
-    const project = input.all_projects === true ? null : this.#projectOf(input.project);
+    const project = checkBool("all_projects", input.all_projects) ? null : this.#projectOf(input.project);
     const list = await this.db.run((db) => store.listSessions(db, project, limit));
     return list.map((s) => ({ ...s, current: s.id === this.#session }));
   }
@@ -688,18 +703,17 @@ export class MemoryService {
   async #exportSessions(f: SearchFilters): Promise<Session[]> {
     const params: unknown[] = [];
     const where = store.filterSql(f, params);
-    const res = await this.db.run((db) =>
-      db.query<Session>(
-        `SELECT s.id, s.project, s.name, ${store.isoOf("s.created_at")} AS created_at, ${
-          store.isoOf("s.updated_at")
-        } AS updated_at, 0 AS memories
+    // Built once, outside the callback: `run` may call it twice (after restarting the cluster), and a second
+    // push would leave a parameter unused.
+    const alsoEmpty = f.session ? "" : f.project !== null ? `OR s.project = $${params.push(f.project)}` : "OR TRUE";
+    const sql = `SELECT s.id, s.project, s.name, ${store.isoOf("s.created_at")} AS created_at, ${
+      store.isoOf("s.updated_at")
+    } AS updated_at, 0 AS memories
          FROM sessions s
          WHERE s.id IN (SELECT DISTINCT m.session_id FROM memories m WHERE m.session_id IS NOT NULL AND ${where})
-            ${f.session ? "" : f.project !== null ? `OR s.project = $${params.push(f.project)}` : "OR TRUE"}
-         ORDER BY s.created_at, s.id`,
-        params,
-      )
-    );
+            ${alsoEmpty}
+         ORDER BY s.created_at, s.id`;
+    const res = await this.db.run((db) => db.query<Session>(sql, params));
     return res.rows;
   }
 
@@ -711,22 +725,50 @@ export class MemoryService {
     lines: Iterable<string> | AsyncIterable<string>,
     onProgress?: (done: number, total: number) => void,
   ): Promise<ImportStats> {
-    const records: ImportRecord[] = [];
+    const records: { record: ImportRecord; line: number }[] = [];
     const errors: string[] = [];
     let lineNo = 0;
     for await (const line of lines) {
       lineNo++;
       if (!line.trim()) continue;
       try {
-        records.push(parseImportLine(line, lineNo, this.#project, this.config.maxContentChars));
+        records.push({
+          record: parseImportLine(line, lineNo, this.#project, this.config.maxContentChars),
+          line: lineNo,
+        });
       } catch (err) {
         errors.push(err instanceof SageError ? err.message : String(err));
         if (errors.length >= 20) break;
       }
     }
+    // Memories are prepared (privacy filter included) before anything is written: a record with nothing left to
+    // store rejects the file like a malformed one.
+    const prepared: Prepared[] = [];
+    for (const { record: r, line } of records) {
+      if (errors.length >= 20) break;
+      if (r.type !== "memory") continue;
+      try {
+        prepared.push(
+          await this.#prepare(
+            {
+              content: r.content,
+              kind: r.kind,
+              tags: r.tags,
+              metadata: r.metadata,
+              project: r.project,
+              session: r.session,
+            },
+            { id: r.id, createdAt: r.created_at, updatedAt: r.updated_at },
+          ),
+        );
+      } catch (err) {
+        if (!(err instanceof SageError)) throw err;
+        errors.push(`line ${line}: ${err.message}`);
+      }
+    }
     if (errors.length) throw invalid(`import rejected, nothing was stored:\n${errors.join("\n")}`);
     const stats: ImportStats = { read: records.length, sessions: 0, imported: 0, duplicates: 0, remapped: 0 };
-    const sessions = records.filter((r) => r.type === "session");
+    const sessions = records.map((r) => r.record).filter((r) => r.type === "session");
     await this.db.run((db) =>
       db.tx(async (q) => {
         for (const s of sessions) {
@@ -741,40 +783,33 @@ export class MemoryService {
       })
     );
     stats.sessions = sessions.length;
-    const memories = records.filter((r): r is ImportMemory => r.type === "memory");
-    for (let i = 0; i < memories.length; i += IMPORT_BATCH) {
-      const batch = memories.slice(i, i + IMPORT_BATCH);
-      const prepared: Prepared[] = [];
-      for (const r of batch) {
-        prepared.push(
-          await this.#prepare(
-            {
-              content: r.content,
-              kind: r.kind,
-              tags: r.tags,
-              metadata: r.metadata,
-              project: r.project,
-              session: r.session,
-            },
-            { id: r.id, createdAt: r.created_at, updatedAt: r.updated_at },
-          ),
-        );
-      }
+    // Explicit ids kept so far, with the content that claimed them: a later record of the file with the same id
+    // and other content is remapped too.
+    const claimed = new Map<number, string>();
+    for (let i = 0; i < prepared.length; i += IMPORT_BATCH) {
+      const batch = prepared.slice(i, i + IMPORT_BATCH);
       // An id already taken: the same memory (skip as duplicate, via its hash) or another one (new id).
-      const ids = prepared.filter((p) => p.id !== undefined).map((p) => p.id!);
+      const ids = batch.filter((p) => p.id !== undefined).map((p) => p.id!);
       if (ids.length) {
         const taken = new Map((await this.db.run((db) => store.getMemories(db, ids))).map((m) => [m.id, m]));
-        for (const p of prepared) {
-          const other = p.id !== undefined ? taken.get(p.id) : undefined;
-          if (other && (other.project !== p.project || contentHash(other.content) !== p.hash)) {
+        for (const p of batch) {
+          if (p.id === undefined) continue;
+          const other = taken.get(p.id);
+          const claim = claimed.get(p.id);
+          if (
+            (other && (other.project !== p.project || contentHash(other.content) !== p.hash)) ||
+            (claim !== undefined && claim !== store.hashKey(p))
+          ) {
             p.id = undefined;
             stats.remapped++;
+          } else {
+            claimed.set(p.id, store.hashKey(p));
           }
         }
       }
-      const results = await this.#store(prepared);
+      const results = await this.#store(batch);
       for (const r of results) r.duplicate ? stats.duplicates++ : stats.imported++;
-      onProgress?.(Math.min(i + IMPORT_BATCH, memories.length), memories.length);
+      onProgress?.(Math.min(i + IMPORT_BATCH, prepared.length), prepared.length);
     }
     return stats;
   }
@@ -851,9 +886,9 @@ export class MemoryService {
       model,
     };
     try {
-      const db = await this.db.get();
-      out.database = await databaseStatus(db, this.db.embedded);
-      out.counts = await counts(db, this.#project, model.key ?? null);
+      // run(), not get(): a private cluster that stopped is started again, as for every other call.
+      out.database = await this.db.run((db) => databaseStatus(db, this.db.embedded));
+      out.counts = await this.db.run((db) => counts(db, this.#project, model.key ?? null));
     } catch (err) {
       out.database = { connected: false, error: err instanceof SageError ? err.userMessage : String(err) };
     }
@@ -913,6 +948,12 @@ async function counts(db: Database, project: string, modelKey: string | null) {
 
 export function contentHash(content: string): string {
   return createHash("sha256").update(content, "utf8").digest("hex");
+}
+
+function checkBool(field: string, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw invalid(`${field} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function checkMode(value: unknown): SearchMode {

@@ -39,8 +39,24 @@ export interface Inserted {
   created_at: string;
 }
 
-/** Inserts rows; a row whose (project, content) already exists is skipped and absent from the result. */
+/**
+ * Inserts rows; a row whose (project, content) already exists is skipped and absent from the result. Rows with
+ * an explicit id (import) go first and move the sequence past them, so the sequence cannot hand out one of their
+ * ids to a row of the same batch.
+ */
 export async function insertMemories(q: Queryable, rows: NewMemory[]): Promise<Inserted[]> {
+  const explicit = rows.filter((r) => r.id !== undefined);
+  const out = await insertRows(q, explicit);
+  if (explicit.length) {
+    await q.query(
+      `SELECT setval(seq, greatest(max(m.id), coalesce(pg_sequence_last_value(seq::regclass), 1)))
+       FROM memories m, pg_get_serial_sequence('sage.memories', 'id') AS seq GROUP BY seq`,
+    );
+  }
+  return [...out, ...await insertRows(q, rows.filter((r) => r.id === undefined))];
+}
+
+async function insertRows(q: Queryable, rows: NewMemory[]): Promise<Inserted[]> {
   if (!rows.length) return [];
   const payload = rows.map((r) => ({
     id: r.id ?? null,
@@ -70,13 +86,6 @@ export async function insertMemories(q: Queryable, rows: NewMemory[]): Promise<I
      RETURNING id, project, content_hash AS hash, ${isoOf("created_at")} AS created_at`,
     [JSON.stringify(payload)],
   );
-  if (rows.some((r) => r.id !== undefined)) {
-    // Explicit ids (import) must not be handed out again by the sequence.
-    await q.query(
-      `SELECT setval(seq, greatest(max(m.id), coalesce(pg_sequence_last_value(seq::regclass), 1)))
-       FROM memories m, pg_get_serial_sequence('sage.memories', 'id') AS seq GROUP BY seq`,
-    );
-  }
   return res.rows;
 }
 
@@ -238,8 +247,15 @@ export async function ensureSession(
   );
 }
 
-export async function touchSession(q: Queryable, id: string): Promise<void> {
-  await q.query("UPDATE sessions SET updated_at = now() WHERE id = $1", [id]);
+/**
+ * Marks a session used by memories created at `at` (now, unless they carry their own time). Never moves it back,
+ * and an import of older memories leaves the session's own imported time alone.
+ */
+export async function touchSession(q: Queryable, id: string, at?: string): Promise<void> {
+  await q.query(
+    "UPDATE sessions SET updated_at = greatest(updated_at, coalesce($2::timestamptz, now())) WHERE id = $1",
+    [id, at ?? null],
+  );
 }
 
 export async function getSession(q: Queryable, id: string): Promise<Session | null> {

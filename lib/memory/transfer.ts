@@ -12,7 +12,16 @@
  */
 import { invalid, SageError } from "../errors.ts";
 import { normalizeProject } from "../project.ts";
-import { checkId, checkKind, checkMetadata, checkSessionId, checkTags, checkText, typeName } from "./validate.ts";
+import {
+  checkId,
+  checkKind,
+  checkMetadata,
+  checkSessionId,
+  checkTags,
+  checkText,
+  isRealDate,
+  typeName,
+} from "./validate.ts";
 import type { Memory, Session } from "./types.ts";
 import { formatDate } from "./context.ts";
 
@@ -138,7 +147,9 @@ function checkTimestamp(field: string, value: unknown): string | undefined {
       `${field} must be an ISO 8601 time such as 2026-11-20T14:03:07.123456Z, got ${JSON.stringify(value)}`,
     );
   }
-  if (Number.isNaN(new Date(value).getTime())) throw invalid(`${field} is not a real date: ${value}`);
+  if (!isRealDate(value) || Number.isNaN(new Date(value).getTime())) {
+    throw invalid(`${field} is not a real date: ${value}`);
+  }
   // No zone given: UTC (never the database session's time zone).
   if (/(Z|[+-]\d{2}:?\d{2})$/.test(value)) return value;
   return `${value.length === 10 ? `${value}T00:00:00` : value}Z`;

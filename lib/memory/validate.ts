@@ -82,8 +82,21 @@ export function checkMetadata(value: unknown): Record<string, unknown> {
   if (json.length > MAX_METADATA_BYTES) {
     throw invalid(`metadata is ${json.length} bytes as JSON; the limit is ${MAX_METADATA_BYTES}`);
   }
-  checkUnicode("metadata", json.replace(/\\u0000/g, "\u0000"));
-  return JSON.parse(json);
+  const clean = JSON.parse(json);
+  // Checked on the parsed strings: JSON.stringify escapes lone surrogates, so the JSON text would hide them.
+  checkStrings(clean);
+  return clean;
+}
+
+function checkStrings(value: unknown): void {
+  if (typeof value === "string") checkUnicode("metadata", value);
+  else if (Array.isArray(value)) value.forEach(checkStrings);
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      checkUnicode("metadata", k);
+      checkStrings(v);
+    }
+  }
 }
 
 export function checkId(value: unknown, field = "id"): number {
@@ -129,7 +142,7 @@ export function checkTime(field: string, value: unknown, now = Date.now()): Date
   if (typeof value !== "string") throw invalid(`${field} must be a date string, got ${typeName(value)}`);
   const rel = value.trim().match(RELATIVE);
   if (rel) return new Date(now - Number(rel[1]) * UNIT_MS[rel[2].toLowerCase()]);
-  if (/^\d{4}-\d{2}-\d{2}/.test(value.trim())) {
+  if (isRealDate(value.trim())) {
     const d = new Date(value.trim());
     if (!Number.isNaN(d.getTime())) return d;
   }
@@ -138,6 +151,18 @@ export function checkTime(field: string, value: unknown, now = Date.now()): Date
       JSON.stringify(value)
     }`,
   );
+}
+
+/**
+ * True when the text starts with a calendar date that exists. JavaScript's Date rolls 2026-02-30 over to March 2
+ * (PostgreSQL rejects it), so the parts are checked.
+ */
+export function isRealDate(value: string): boolean {
+  const m = value.match(/^(\d{4})-(\d{2})-(\d{2})/);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const probe = new Date(Date.UTC(y, mo - 1, d));
+  return probe.getUTCMonth() === mo - 1 && probe.getUTCDate() === d;
 }
 
 export function typeName(value: unknown): string {

@@ -79,3 +79,20 @@ export function sanitize(text: string): Sanitized {
   }
   return { text: out, redactions };
 }
+
+/** `sanitize` applied to every string inside a JSON value (tags, metadata), keys included. */
+export function sanitizeJson<T>(value: T, redactions: string[] = []): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const s = sanitize(v);
+      redactions.push(...s.redactions);
+      return s.text;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [walk(k) as string, walk(x)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}

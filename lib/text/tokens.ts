@@ -79,19 +79,33 @@ const CJK_TEST = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script
 
 /**
  * The longest prefix of `text` that fits `maxTokens` and ends at a sentence boundary. If even the first sentence
- * is too long, it is cut at a word boundary. Appends "…" when anything was cut.
+ * is too long, it is cut at a word boundary. Appends "…" when anything was cut; the result, "…" included, fits.
  */
 export function cutToTokens(text: string, maxTokens: number): { text: string; cut: boolean } {
   if (estimateTokens(text) <= maxTokens) return { text, cut: false };
+  if (maxTokens < 2) return { text: ELLIPSIS.trim(), cut: true }; // no room for text and the ellipsis
+  const withEllipsis = (s: string) => s.trimEnd() + ELLIPSIS;
   let out = "";
   for (const s of sentences(text)) {
-    if (estimateTokens(out + s) > maxTokens) break;
+    if (estimateTokens(withEllipsis(out + s)) > maxTokens) break;
     out += s;
   }
   if (!out.trim()) {
-    const end = approxCharsFor(text, Math.max(1, maxTokens - 1));
-    const space = text.lastIndexOf(" ", end);
-    out = text.slice(0, space > end / 2 ? space : end);
+    // One token is kept for the ellipsis (" …" adds at most one to the estimate).
+    let end = approxCharsFor(text, Math.max(1, maxTokens - 1));
+    // Inside a word (letters or digits on both sides): back up to its start, unless the word is all there is.
+    if (isWordChar(text[end - 1]) && isWordChar(text[end])) {
+      let start = end;
+      while (start > 0 && isWordChar(text[start - 1])) start--;
+      if (start > 0) end = start;
+    }
+    out = text.slice(0, end);
   }
-  return { text: out.trimEnd() + " …", cut: true };
+  return { text: withEllipsis(out), cut: true };
+}
+const ELLIPSIS = " …";
+
+/** A letter or digit of a space-separated script; CJK runs may be cut anywhere. */
+function isWordChar(ch: string | undefined): boolean {
+  return ch !== undefined && /[\p{L}\p{M}\p{N}_]/u.test(ch) && !CJK_TEST.test(ch);
 }

@@ -13,7 +13,9 @@ configureLog({ level: "warn" });
 
 function required(name: string): string {
   const v = Deno.env.get(name);
-  if (!v) throw new Error(`${name} is not set: run the tests with \`deno task test\`, which prepares a database and a model`);
+  if (!v) {
+    throw new Error(`${name} is not set: run the tests with \`deno task test\`, which prepares a database and a model`);
+  }
   return v;
 }
 
@@ -47,7 +49,9 @@ export function databaseUrl(name: string): string {
 }
 
 export function dbNameOf(url: string): string {
-  return new URL(url.replace(/^postgresql:/, "http:")).pathname.slice(1);
+  const name = url.match(/^postgres(?:ql)?:\/\/[^/]*\/([^?]+)/)?.[1];
+  if (!name) throw new Error(`no database name in ${url}`);
+  return decodeURIComponent(name);
 }
 
 /** A temp folder under the test root. */
@@ -64,7 +68,8 @@ export interface TestService {
 
 /** A memory service on a fresh database with the tiny model (or none), scoped to `project`. */
 export async function newService(
-  options: { project?: string; model?: string | null; url?: string; env?: Record<string, string> } & ServiceOptions = {},
+  options: { project?: string; model?: string | null; url?: string; env?: Record<string, string> } & ServiceOptions =
+    {},
 ): Promise<TestService> {
   const url = options.url ?? await freshDatabase();
   const model = options.model === undefined ? MODEL : options.model;
