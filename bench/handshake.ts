@@ -3,7 +3,7 @@
  * (no client library in the timing). Each run is a fresh process; the database and model start in the
  * background, so these times must not depend on them.
  */
-import { REPO, stats, type Stats } from "./support.ts";
+import { REPO, type Stats, stats } from "./support.ts";
 
 export interface HandshakeResult {
   initialize_ms: Stats;

@@ -7,7 +7,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/client/stdio.d.ts"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { REPO, rng, round, stats, type Stats, syntheticJsonl, syntheticText } from "./support.ts";
+import { REPO, rng, round, type Stats, stats, syntheticJsonl, syntheticText } from "./support.ts";
 
 export interface LatencyResult {
   memories: number;
@@ -68,11 +68,23 @@ export async function benchLatency(env: Record<string, string>, n: number, runs 
     const search: number[] = [];
     const context: number[] = [];
     for (let i = 0; i < runs; i++) {
-      save.push(await timed(() => client.callTool({ name: "save_memory", arguments: { content: syntheticText(r, n + i) } })));
-      search.push(await timed(() => client.callTool({ name: "search_memory", arguments: { query: syntheticText(r, i + 1, 6) } })));
-      context.push(await timed(() => client.callTool({ name: "get_context", arguments: { query: syntheticText(r, i + 1, 6) } })));
+      save.push(
+        await timed(() => client.callTool({ name: "save_memory", arguments: { content: syntheticText(r, n + i) } })),
+      );
+      search.push(
+        await timed(() => client.callTool({ name: "search_memory", arguments: { query: syntheticText(r, i + 1, 6) } })),
+      );
+      context.push(
+        await timed(() => client.callTool({ name: "get_context", arguments: { query: syntheticText(r, i + 1, 6) } })),
+      );
     }
-    return { memories: n, import_per_s: importRate, save_ms: stats(save), search_ms: stats(search), context_ms: stats(context) };
+    return {
+      memories: n,
+      import_per_s: importRate,
+      save_ms: stats(save),
+      search_ms: stats(search),
+      context_ms: stats(context),
+    };
   } finally {
     await client.close();
   }

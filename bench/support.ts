@@ -101,7 +101,8 @@ const WORDS = (
   "config file environment variable secret vault rotate key certificate tls proxy network firewall"
 ).split(" ");
 
-const ZH = "数据库迁移部署失败缓存索引查询性能测试用户偏好代码风格接口错误日志配置环境变量容器镜像网络延迟内存泄漏".split("");
+const ZH = "数据库迁移部署失败缓存索引查询性能测试用户偏好代码风格接口错误日志配置环境变量容器镜像网络延迟内存泄漏"
+  .split("");
 
 /** A pseudo-random memory text of `words` words; every tenth is Chinese-flavoured. */
 export function syntheticText(r: () => number, i: number, words = 24): string {
