@@ -3,6 +3,8 @@
  * sage.schema_migrations; never edit one that has shipped: add the next version instead.
  */
 import { sql as v1 } from "./0001_init.ts";
+import { sql as v2 } from "./0002_capture.ts";
+import { sql as v3 } from "./0003_neighbours.ts";
 
 export interface Migration {
   version: number;
@@ -12,4 +14,6 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "init", sql: v1 },
+  { version: 2, name: "capture", sql: v2 },
+  { version: 3, name: "neighbours", sql: v3 },
 ];

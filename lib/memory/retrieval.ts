@@ -1,16 +1,27 @@
 /**
- * The two candidate lists hybrid search fuses, and the fusion.
+ * Candidate lists, and how hybrid search combines them.
  *
  * Keyword: BM25 over the terms of lib/text/terms.ts. Document frequencies come from term_stats (kept by
  * triggers), so scoring never scans the table. Candidates are the memories holding the query's rarest terms
  * (until about CANDIDATE_BUDGET postings): a memory matching only very common words could not outrank one
- * matching a rare word, so reading those postings would cost time and change nothing at the top.
- * Term presence (not frequency) is scored, with BM25's length normalisation: memories are short, and presence
- * lets one GIN lookup per term do the work.
+ * matching a rare word, so reading those postings would cost time and change nothing at the top. Term presence
+ * (not frequency) is scored, with BM25's length normalisation: memories are short, and presence lets one GIN
+ * lookup per term do the work.
  *
  * Vector: cosine similarity on the current model's chunk vectors; a memory scores by its best chunk. Small
  * scopes are scanned exactly (perfect recall, a few ms); large ones use the model's HNSW index with pgvector's
  * iterative scan so filters do not starve the result.
+ *
+ * Combining (fuseScores): ranks alone (reciprocal-rank fusion) let a weak list pull good hits down, so scores
+ * are put on comparable, absolute scales instead:
+ * - keyword: BM25 divided by the query's total idf: the share of the query's information a memory holds
+ *   (1 ≈ every known query term present, in a memory of average length);
+ * - vector: how far the similarity stands above the scope's own similarity distribution (a z-score), divided
+ *   by twice the largest z-score chance alone would give among N memories (≈ √(2 ln N)). Embedding models
+ *   compress similarities into narrow bands (0.7–0.9 for everything is common); a z-score against the scope
+ *   is what tells a real match from the band.
+ * The two add up. Memories next to a strong hit (same project and session, adjacent in time) then get half
+ * the strongest neighbour's score: a reply ("yes, the second one") is about what came just before it.
  */
 import pgvector from "pgvector";
 import type { Database, Queryable } from "../db/database.ts";
@@ -22,14 +33,32 @@ export interface Ranked {
   score: number;
 }
 
+export interface KeywordList {
+  hits: Ranked[];
+  /** Σ idf of the query's terms known in the scope: the BM25 score of a perfect, average-length match. */
+  weight: number;
+}
+
+export interface VectorList {
+  hits: Ranked[];
+  /** Similarity distribution of the whole scope (exact for small scopes, sampled for large ones). */
+  mean: number;
+  sd: number;
+  /** Memories in scope. */
+  n: number;
+}
+
 const K1 = 1.2;
 const B = 0.75;
 const CANDIDATE_BUDGET = 5_000;
 /** Up to this many memories in scope, vector search is an exact scan. */
 export const EXACT_SCAN_LIMIT = 10_000;
+/** A neighbour inherits this share of the strongest adjacent memory's score. */
+export const NEIGHBOUR_SHARE = 0.5;
 
-export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilters, k: number): Promise<Ranked[]> {
-  if (!terms.length) return [];
+export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilters, k: number): Promise<KeywordList> {
+  const none = { hits: [], weight: 0 };
+  if (!terms.length) return none;
   const scoped = f.project !== null;
   const stats = await q.query<{ term: string | null; df: number | null; docs: number; total: number }>(
     `WITH p AS (SELECT coalesce(sum(docs), 0)::float8 AS docs, coalesce(sum(total_terms), 0)::float8 AS total
@@ -41,7 +70,7 @@ export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilt
   );
   const docs = stats.rows[0]?.docs ?? 0;
   const present = stats.rows.filter((r) => r.term && r.df && r.df > 0) as { term: string; df: number }[];
-  if (!docs || !present.length) return [];
+  if (!docs || !present.length) return none;
   const avgdl = Math.max(1, stats.rows[0].total / docs);
 
   const weighted = present.map((r) => ({
@@ -73,7 +102,7 @@ export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilt
      ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(k)}`,
     params,
   );
-  return res.rows;
+  return { hits: res.rows, weight: weighted.reduce((s, w) => s + w.idf, 0) };
 }
 
 /** A term as a tsquery operand; quoting keeps punctuation-free terms literal. */
@@ -92,7 +121,7 @@ export async function vectorSearch(
   vector: Float32Array,
   f: SearchFilters,
   k: number,
-): Promise<Ranked[]> {
+): Promise<VectorList> {
   const inScope = await scopeSize(db, f.project);
   const params: unknown[] = [pgvector.toSql(Array.from(vector))];
   const where = filterSql(f, params);
@@ -100,15 +129,24 @@ export async function vectorSearch(
   // The model key is inlined (our own string, quoted) so the planner can match the HNSW index's partial predicate.
   const modelCond = `v.model = ${sqlLiteral(model.key)}`;
   if (inScope <= EXACT_SCAN_LIMIT) {
-    // `embedding <=> …` on the untyped column cannot use the HNSW index: an exact scan, on purpose.
-    const res = await db.query<Ranked>(
-      `SELECT v.memory_id AS id, 1 - min(v.embedding <=> $1::vector) AS score
-       FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
-       WHERE ${modelCond} ${projectCond} AND ${where}
-       GROUP BY v.memory_id ORDER BY score DESC, v.memory_id DESC LIMIT ${Math.floor(k)}`,
+    // `embedding <=> …` on the untyped column cannot use the HNSW index: an exact scan, on purpose. The
+    // window aggregates see every memory in scope, before the LIMIT: the baseline comes for free.
+    const res = await db.query<Ranked & { mean: number; sd: number; n: number }>(
+      `SELECT id, score, avg(score) OVER () AS mean, stddev_pop(score) OVER () AS sd, count(*) OVER ()::int AS n
+       FROM (SELECT v.memory_id AS id, 1 - min(v.embedding <=> $1::vector) AS score
+             FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
+             WHERE ${modelCond} ${projectCond} AND ${where}
+             GROUP BY v.memory_id) s
+       ORDER BY score DESC, id DESC LIMIT ${Math.floor(k)}`,
       params,
     );
-    return res.rows;
+    const first = res.rows[0];
+    return {
+      hits: res.rows.map((r) => ({ id: r.id, score: r.score })),
+      mean: first?.mean ?? 0,
+      sd: first?.sd ?? 0,
+      n: first?.n ?? 0,
+    };
   }
   const d = model.dimensions;
   return await db.tx(async (q) => {
@@ -123,7 +161,19 @@ export async function vectorSearch(
        ) c GROUP BY id ORDER BY score DESC LIMIT ${Math.floor(k)}`,
       params,
     );
-    return res.rows;
+    // Baseline from a random sample of the scope's vectors (about a thousand, whatever the scope's size).
+    const pct = Math.min(100, (100 * 1_000) / inScope);
+    const baseParams: unknown[] = [params[0]];
+    const inProject = f.project !== null ? `AND v.project = $${baseParams.push(f.project)}` : "";
+    const base = await q.query<{ mean: number; sd: number }>(
+      `SELECT avg(s) AS mean, stddev_pop(s) AS sd FROM (
+         SELECT 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS s
+         FROM memory_vectors v TABLESAMPLE SYSTEM (${pct.toFixed(4)})
+         WHERE ${modelCond} ${inProject}
+         LIMIT 2000) x`,
+      baseParams,
+    );
+    return { hits: res.rows, mean: base.rows[0]?.mean ?? 0, sd: base.rows[0]?.sd ?? 0, n: inScope };
   });
 }
 
@@ -139,31 +189,63 @@ export function sqlLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** Reciprocal-rank fusion: each list adds weight / (K + rank). Returns ids by fused score, best first. */
-export const RRF_K = 60;
+// ---- combining ------------------------------------------------------------------------------------------
 
-export interface Fused {
+/** A candidate's evidence, each part on the scale described at the top of this file. */
+export interface Evidence {
   id: number;
-  score: number;
-  ranks: (number | undefined)[];
+  keyword: number;
+  vector: number;
+  /** Cosine similarity, when the vector list had it. */
+  similarity?: number;
+  keywordRank?: number;
+  vectorRank?: number;
 }
 
-export function fuse(lists: { ranked: Ranked[]; weight: number }[]): Fused[] {
-  const byId = new Map<number, Fused>();
-  lists.forEach(({ ranked, weight }, li) => {
-    ranked.forEach((r, i) => {
-      let e = byId.get(r.id);
-      if (!e) {
-        e = { id: r.id, score: 0, ranks: lists.map(() => undefined) };
-        byId.set(r.id, e);
-      }
-      e.score += weight / (RRF_K + i + 1);
-      e.ranks[li] = i + 1;
+/** Keyword and vector evidence per candidate (scores add up; see the top of this file). */
+export function fuseScores(keyword: KeywordList | null, vector: VectorList | null): Map<number, Evidence> {
+  const out = new Map<number, Evidence>();
+  const get = (id: number) => {
+    let e = out.get(id);
+    if (!e) out.set(id, e = { id, keyword: 0, vector: 0 });
+    return e;
+  };
+  if (keyword && keyword.weight > 0) {
+    keyword.hits.forEach((h, i) => {
+      const e = get(h.id);
+      e.keyword = h.score / keyword.weight;
+      e.keywordRank = i + 1;
     });
-  });
-  // Normalised so 1 means first in every list.
-  const best = lists.reduce((s, l) => s + (l.ranked.length ? l.weight : 0), 0) / (RRF_K + 1);
-  return [...byId.values()]
-    .map((e) => ({ ...e, score: best ? e.score / best : 0 }))
-    .sort((a, b) => b.score - a.score || b.id - a.id);
+  }
+  if (vector && vector.hits.length) {
+    const chance = 2 * Math.sqrt(2 * Math.log(Math.max(vector.n, 3)));
+    vector.hits.forEach((h, i) => {
+      const e = get(h.id);
+      e.similarity = h.score;
+      e.vector = vector.sd > 1e-9 ? Math.max(0, (h.score - vector.mean) / vector.sd) / chance : 0;
+      e.vectorRank = i + 1;
+    });
+  }
+  return out;
+}
+
+/** Each memory's previous and next memory in its project and session (by creation time). */
+export async function neighbours(q: Queryable, ids: number[]): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>();
+  if (!ids.length) return out;
+  const res = await q.query<{ id: number; prev: number | null; next: number | null }>(
+    `SELECT c.id,
+       (SELECT p.id FROM memories p
+        WHERE p.project = c.project AND coalesce(p.session_id, '') = coalesce(c.session_id, '')
+          AND (p.created_at, p.id) < (c.created_at, c.id)
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS prev,
+       (SELECT n.id FROM memories n
+        WHERE n.project = c.project AND coalesce(n.session_id, '') = coalesce(c.session_id, '')
+          AND (n.created_at, n.id) > (c.created_at, c.id)
+        ORDER BY n.created_at, n.id LIMIT 1) AS next
+     FROM memories c WHERE c.id = ANY($1::bigint[])`,
+    [ids],
+  );
+  for (const r of res.rows) out.set(r.id, [r.prev, r.next].filter((x): x is number => x !== null));
+  return out;
 }

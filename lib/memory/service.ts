@@ -21,7 +21,8 @@ import { analyze, queryTerms } from "../text/terms.ts";
 import { chunkText } from "../text/tokens.ts";
 import { VERSION } from "../version.ts";
 import { buildContext } from "./context.ts";
-import { fuse, keywordSearch, type Ranked, vectorSearch } from "./retrieval.ts";
+import { rank } from "./search.ts";
+import { timeHint } from "../text/time.ts";
 import * as store from "./store.ts";
 import {
   type ExportFormat,
@@ -38,7 +39,6 @@ import type {
   MemoryDetail,
   SaveResult,
   SearchFilters,
-  SearchHit,
   SearchMode,
   SearchResult,
   Session,
@@ -367,44 +367,24 @@ export class MemoryService {
     const mode = checkMode(input.mode);
     const filters = this.#filters(input);
     const warnings: string[] = [];
-    const depth = Math.max(limit * 5, 50);
-    const [keyword, vector] = await Promise.all([
-      mode === "vector" ? [] : this.db.run((db) => keywordSearch(db, queryTerms(query), filters, depth)),
-      mode === "keyword" ? [] : this.#vectorList(query, filters, depth, mode, warnings),
-    ]);
-    let ranked: { id: number; score: number; match: SearchHit["match"] }[];
-    if (mode === "hybrid") {
-      const sims = new Map(vector.map((v) => [v.id, v.score]));
-      ranked = fuse([{ ranked: keyword, weight: 1 }, { ranked: vector, weight: 1 }]).map((f) => ({
-        id: f.id,
-        score: round(f.score),
-        match: { keyword_rank: f.ranks[0], vector_rank: f.ranks[1], similarity: roundOpt(sims.get(f.id)) },
-      }));
-    } else if (mode === "keyword") {
-      const best = keyword[0]?.score || 1;
-      ranked = keyword.map((k, i) => ({ id: k.id, score: round(k.score / best), match: { keyword_rank: i + 1 } }));
-    } else {
-      ranked = vector.map((v, i) => ({
-        id: v.id,
-        score: round(v.score),
-        match: { vector_rank: i + 1, similarity: round(v.score) },
-      }));
-    }
-    const top = ranked.slice(0, limit);
-    const rows = new Map(
-      (await this.db.run((db) => store.getMemories(db, top.map((t) => t.id)))).map((m) => [m.id, m]),
+    const { vector, model } = mode === "keyword"
+      ? { vector: null, model: null }
+      : await this.#queryVector(query, mode, warnings);
+    // A time named in the query ("last week", "on 31 July, 2023") boosts that period, unless filters set one.
+    const window = filters.after || filters.before ? null : timeHint(query);
+    const hits = await this.db.run((db) =>
+      rank(db, { terms: queryTerms(query), vector, model, filters, limit, mode, window })
     );
-    const hits = top.filter((t) => rows.has(t.id)).map((t) => ({ ...rows.get(t.id)!, score: t.score, match: t.match }));
     return { query, mode, project: filters.project, hits, warnings };
   }
 
-  async #vectorList(
+  /** The query's vector and the model it belongs to; degrades to keyword-only (with a warning) in hybrid mode. */
+  async #queryVector(
     query: string,
-    filters: SearchFilters,
-    depth: number,
     mode: SearchMode,
     warnings: string[],
-  ): Promise<Ranked[]> {
+  ): Promise<{ vector: Float32Array | null; model: LoadedModel | null }> {
+    const none = { vector: null, model: null };
     const model = await this.#modelFor("search", mode === "vector" ? [] : warnings);
     if (!model) {
       if (mode === "vector") {
@@ -413,23 +393,19 @@ export class MemoryService {
           `vector search unavailable: ${this.embedder.status().error ?? "no model"}`,
         );
       }
-      return [];
+      return none;
     }
-    let vector: Float32Array | null;
     try {
-      [vector] = await this.embedder.embedQueries([query]);
+      const [vector] = await this.embedder.embedQueries([query]);
+      if (!vector) warnings.push("the embedding model cannot represent this query; results are keyword-only");
+      return { vector, model };
     } catch (err) {
       if (mode === "vector") throw err;
       warnings.push(
         `vector search failed (${err instanceof Error ? firstLine(err.message) : err}); results are keyword-only`,
       );
-      return [];
+      return none;
     }
-    if (!vector) {
-      warnings.push("the embedding model cannot represent this query; results are keyword-only");
-      return [];
-    }
-    return await this.db.run((db) => vectorSearch(db, model, vector, filters, depth));
   }
 
   async context(input: ContextInput): Promise<ContextResult> {
@@ -971,4 +947,3 @@ function firstLine(s: string): string {
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
-const roundOpt = (x: number | undefined) => (x === undefined ? undefined : round(x));

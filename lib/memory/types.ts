@@ -68,10 +68,25 @@ export interface SearchRequest extends SearchFilters {
 }
 
 export interface SearchHit extends Memory {
-  /** Fused relevance in [0, 1]: 1 would be first in every ranking. */
+  /**
+   * Relevance: keyword evidence (share of the query's information present, 1 ≈ all of it) + vector evidence
+   * (how far above chance the similarity stands, 1 ≈ twice the best chance would give) + half the best
+   * neighbour's + 0.5 inside a time window the query named. Above ~0.5 is a solid match.
+   */
   score: number;
-  /** Where the hit came from: its rank in each list (1-based) and the cosine similarity. */
-  match: { keyword_rank?: number; vector_rank?: number; similarity?: number };
+  /** Where the score came from (absent parts are zero). */
+  match: {
+    keyword?: number;
+    vector?: number;
+    /** Cosine similarity of the best chunk. */
+    similarity?: number;
+    keyword_rank?: number;
+    vector_rank?: number;
+    /** Share inherited from an adjacent memory of the same session. */
+    neighbour?: number;
+    /** Boost for lying in the time window the query named. */
+    time?: number;
+  };
 }
 
 export interface SearchResult {

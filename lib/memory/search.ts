@@ -1,0 +1,190 @@
+/**
+ * Ranking: from a query's terms and vector to the final list of hits. Data path:
+ * keyword list ∥ vector list (∥ the same inside a time window named by the query) → evidence per memory
+ * (retrieval.ts: fuseScores) → neighbours of the strongest candidates join and share their score →
+ * memories inside the named time window get a boost → filters re-checked → near-duplicates collapsed.
+ */
+import type { Database } from "../db/database.ts";
+import type { TimeWindow } from "../text/time.ts";
+import {
+  type Evidence,
+  fuseScores,
+  type KeywordList,
+  keywordSearch,
+  NEIGHBOUR_SHARE,
+  neighbours,
+  type VectorList,
+  type VectorModel,
+  vectorSearch,
+} from "./retrieval.ts";
+import * as store from "./store.ts";
+import type { Memory, SearchFilters, SearchHit } from "./types.ts";
+
+/** A memory created inside the time window the query names gets this much added. */
+export const TIME_SHARE = 0.5;
+/** Hits whose keyword terms overlap this much (Jaccard) with a better hit are folded into it. */
+const NEAR_DUPLICATE = 0.9;
+
+export interface RankRequest {
+  terms: string[];
+  vector: Float32Array | null;
+  model: VectorModel | null;
+  filters: SearchFilters;
+  limit: number;
+  /** Which signals: hybrid uses both lists plus neighbours and the time window; the others one list, pure. */
+  mode: "hybrid" | "keyword" | "vector";
+  window: TimeWindow | null;
+}
+
+export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
+  const depth = Math.max(r.limit * 5, 50);
+  const hybrid = r.mode === "hybrid";
+  const lists = (f: SearchFilters, k: number) =>
+    Promise.all([
+      r.mode !== "vector" ? keywordSearch(db, r.terms, f, k) : null,
+      r.mode !== "keyword" && r.vector && r.model ? vectorSearch(db, r.model, r.vector, f, k) : null,
+    ]);
+  const [keyword, vector] = await lists(r.filters, depth);
+  const evidence = fuseScores(keyword, vector);
+  if (hybrid && r.window) {
+    // Memories of the named period may match the words only weakly: fetch them from inside the window too.
+    const [k2, v2] = await lists(windowed(r.filters, r.window), Math.max(r.limit * 2, 20));
+    for (const e of fuseScores(k2 && rescale(k2, keyword), v2 && rebase(v2, vector)).values()) {
+      const have = evidence.get(e.id);
+      if (!have) evidence.set(e.id, e);
+    }
+  }
+  if (!evidence.size) return [];
+
+  const base = (e: Evidence | undefined) => (e ? e.keyword + e.vector : 0);
+  const ordered = [...evidence.values()].sort((a, b) => base(b) - base(a));
+  const strongest = ordered.slice(0, Math.max(3 * r.limit, 30));
+  const adjacent = hybrid ? await neighbours(db, strongest.map((e) => e.id)) : new Map<number, number[]>();
+
+  // Final scores: own evidence + a share of the best neighbour's. Neighbours of the strongest join as candidates.
+  const final = new Map<number, { own: number; neighbour: number }>();
+  for (const e of strongest) final.set(e.id, { own: base(e), neighbour: 0 });
+  for (const [id, nbs] of adjacent) {
+    for (const nb of nbs) {
+      const share = NEIGHBOUR_SHARE * base(evidence.get(id));
+      const entry = final.get(nb) ??
+        (evidence.has(nb) || share > 0 ? { own: base(evidence.get(nb)), neighbour: 0 } : null);
+      if (!entry) continue; // a neighbour with nothing to inherit does not join
+      entry.neighbour = Math.max(entry.neighbour, share);
+      final.set(nb, entry);
+      const self = final.get(id)!;
+      self.neighbour = Math.max(self.neighbour, NEIGHBOUR_SHARE * base(evidence.get(nb)));
+    }
+  }
+  // Candidates from the lists beyond the strongest keep their own evidence (no neighbour lookup needed).
+  for (const e of ordered.slice(strongest.length, depth)) {
+    if (!final.has(e.id)) final.set(e.id, { own: base(e), neighbour: 0 });
+  }
+
+  const heads = await headsOf(db, [...final.keys()]);
+  const scored = [...final.entries()]
+    .map(([id, s]) => {
+      const head = heads.get(id);
+      if (!head || !matches(head, r.filters)) return null;
+      const inWindow = hybrid && r.window
+        ? head.created_at >= iso(r.window.start) && head.created_at < iso(r.window.end)
+        : false;
+      const e = evidence.get(id);
+      return {
+        id,
+        own: s.own,
+        neighbour: s.neighbour,
+        time: inWindow ? TIME_SHARE : 0,
+        created: head.created_at,
+        // Ties (e.g. no evidence above chance in a tiny scope) fall back to raw similarity, then keyword score.
+        tie: (e?.similarity ?? -1) + (e?.keyword ?? 0) / 1_000,
+      };
+    })
+    .filter((x): x is NonNullable<typeof x> => x !== null)
+    .map((x) => ({ ...x, score: x.own + x.neighbour + x.time }))
+    .sort((a, b) => b.score - a.score || b.tie - a.tie || b.created.localeCompare(a.created) || b.id - a.id);
+
+  // Full rows for the head of the list; near-duplicates fold into the better hit above them.
+  const head = scored.slice(0, r.limit + 10);
+  const rows = new Map((await store.getMemories(db, head.map((h) => h.id))).map((m) => [m.id, m]));
+  const kept: { hit: SearchHit; terms: Set<string> }[] = [];
+  for (const h of head) {
+    const m = rows.get(h.id);
+    if (!m) continue;
+    const terms = wordSet(m.content);
+    if (kept.some((k) => jaccard(k.terms, terms) >= NEAR_DUPLICATE)) continue;
+    const e = evidence.get(h.id);
+    const match: SearchHit["match"] = {
+      keyword: e?.keyword ? round(e.keyword) : undefined,
+      vector: e?.vector ? round(e.vector) : undefined,
+      similarity: e?.similarity !== undefined ? round(e.similarity) : undefined,
+      keyword_rank: e?.keywordRank,
+      vector_rank: e?.vectorRank,
+      neighbour: h.neighbour ? round(h.neighbour) : undefined,
+      time: h.time || undefined,
+    };
+    for (const k of Object.keys(match) as (keyof typeof match)[]) if (match[k] === undefined) delete match[k];
+    kept.push({ terms, hit: { ...m, score: round(h.score), match } });
+    if (kept.length === r.limit) break;
+  }
+  return kept.map((k) => k.hit);
+}
+
+function windowed(f: SearchFilters, w: TimeWindow): SearchFilters {
+  const after = f.after && f.after > w.start ? f.after : w.start;
+  const before = f.before && f.before < w.end ? f.before : w.end;
+  return { ...f, after, before };
+}
+
+/** Keyword scores inside the window, on the scale of the scope-wide list (same idf weight). */
+function rescale(k: KeywordList, scope: KeywordList | null): KeywordList {
+  return scope && scope.weight > 0 ? { ...k, weight: scope.weight } : k;
+}
+
+/** Vector similarities inside the window, judged against the scope-wide distribution. */
+function rebase(v: VectorList, scope: VectorList | null): VectorList {
+  return scope ? { ...v, mean: scope.mean, sd: scope.sd, n: scope.n } : v;
+}
+
+type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" | "created_at">;
+
+async function headsOf(db: Database, ids: number[]): Promise<Map<number, Head>> {
+  const res = await db.query<Head>(
+    `SELECT id, project, session_id AS session, kind, tags, ${store.isoOf("created_at")} AS created_at
+     FROM memories WHERE id = ANY($1::bigint[])`,
+    [ids],
+  );
+  return new Map(res.rows.map((h) => [h.id, h]));
+}
+
+/** The filters, checked on a memory (neighbours join the list without having passed them in SQL). */
+function matches(h: Head, f: SearchFilters): boolean {
+  if (f.project !== null && h.project !== f.project) return false;
+  if (f.session && h.session !== f.session) return false;
+  if (f.kinds?.length && !f.kinds.includes(h.kind)) return false;
+  if (f.tags?.length && !f.tags.every((t) => h.tags.includes(t))) return false;
+  if (f.after && h.created_at < iso(f.after)) return false;
+  if (f.before && h.created_at >= iso(f.before)) return false;
+  return true;
+}
+
+/** ISO with microseconds, comparable as a string with the database's timestamps. */
+function iso(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+/** Every word as written (lowercased; CJK by character): near-duplicates must agree on "before" and "after" too. */
+function wordSet(text: string): Set<string> {
+  return new Set(
+    text.toLowerCase().match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{N}_]+/gu) ?? [],
+  );
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  if (!a.size && !b.size) return 1;
+  let inter = 0;
+  for (const t of a) if (b.has(t)) inter++;
+  return inter / (a.size + b.size - inter);
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -1,0 +1,101 @@
+/**
+ * Time expressions in a query ("on 31 July, 2023", "last week", "上周", "2026-11-03", "3 days ago") as a window
+ * of creation times. Search gives memories in that window a boost (not a filter: a wrong guess must not hide
+ * anything). English and Chinese; relative expressions are relative to `now`.
+ */
+
+export interface TimeWindow {
+  start: Date;
+  end: Date;
+  /** The words that named it. */
+  text: string;
+}
+
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTH =
+  "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+const DAY_MS = 86_400_000;
+
+const utcDay = (y: number, m: number, d: number) => new Date(Date.UTC(y, m, d));
+const monthOf = (name: string) => MONTHS.indexOf(name.slice(0, 3).toLowerCase());
+
+function day(y: number, m: number, d: number, text: string): TimeWindow | null {
+  const start = utcDay(y, m, d);
+  if (start.getUTCMonth() !== m || start.getUTCDate() !== d) return null; // 31 February
+  return { start, end: new Date(start.getTime() + DAY_MS), text };
+}
+
+function month(y: number, m: number, text: string): TimeWindow {
+  return { start: utcDay(y, m, 1), end: utcDay(y, m + 1, 1), text };
+}
+
+/** A month/day without a year: the most recent such date not after `now`. */
+function recentYear(m: number, d: number, now: Date): number {
+  const y = now.getUTCFullYear();
+  return utcDay(y, m, d).getTime() > now.getTime() ? y - 1 : y;
+}
+
+function startOfWeek(now: Date): Date {
+  const d = utcDay(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return new Date(d.getTime() - ((d.getUTCDay() + 6) % 7) * DAY_MS); // Monday
+}
+
+type Rule = [RegExp, (m: RegExpMatchArray, now: Date) => TimeWindow | null];
+
+const RULES: Rule[] = [
+  [/\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b/, (m) => day(+m[1], +m[2] - 1, +m[3], m[0])],
+  [/(\d{4})年(\d{1,2})月(\d{1,2})[日号]/, (m) => day(+m[1], +m[2] - 1, +m[3], m[0])],
+  [
+    new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH},?\\s+(\\d{4})\\b`, "i"),
+    (m) => day(+m[3], monthOf(m[2]), +m[1], m[0]),
+  ],
+  [
+    new RegExp(`\\b${MONTH}\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})\\b`, "i"),
+    (m) => day(+m[3], monthOf(m[1]), +m[2], m[0]),
+  ],
+  [/(\d{4})年(\d{1,2})月/, (m) => month(+m[1], +m[2] - 1, m[0])],
+  [new RegExp(`\\b${MONTH},?\\s+(\\d{4})\\b`, "i"), (m) => month(+m[2], monthOf(m[1]), m[0])],
+  [/(\d{1,2})月(\d{1,2})[日号]/, (m, now) => day(recentYear(+m[1] - 1, +m[2], now), +m[1] - 1, +m[2], m[0])],
+  [new RegExp(`\\bon\\s+${MONTH}\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b`, "i"), (m, now) => {
+    const mo = monthOf(m[1]);
+    return day(recentYear(mo, +m[2], now), mo, +m[2], m[0]);
+  }],
+  [/\b(today)\b|今天/i, (m, now) => day(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), m[0])],
+  [/\b(yesterday)\b|昨天/i, (m, now) => {
+    const d = new Date(now.getTime() - DAY_MS);
+    return day(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), m[0]);
+  }],
+  [/前天/, (m, now) => {
+    const d = new Date(now.getTime() - 2 * DAY_MS);
+    return day(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), m[0]);
+  }],
+  [/\b(\d+)\s+days?\s+ago\b|(\d+)\s*天前/i, (m, now) => {
+    const d = new Date(now.getTime() - Number(m[1] ?? m[2]) * DAY_MS);
+    return day(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), m[0]);
+  }],
+  [/\blast\s+week\b|上周|上个?星期|上个?礼拜/i, (m, now) => {
+    const start = new Date(startOfWeek(now).getTime() - 7 * DAY_MS);
+    return { start, end: new Date(start.getTime() + 7 * DAY_MS), text: m[0] };
+  }],
+  [/\bthis\s+week\b|本周|这周|这个?星期/i, (m, now) => {
+    const start = startOfWeek(now);
+    return { start, end: new Date(start.getTime() + 7 * DAY_MS), text: m[0] };
+  }],
+  [/\blast\s+month\b|上个?月/i, (m, now) => month(now.getUTCFullYear(), now.getUTCMonth() - 1, m[0])],
+  [/\bthis\s+month\b|这个?月|本月/i, (m, now) => month(now.getUTCFullYear(), now.getUTCMonth(), m[0])],
+  [/\blast\s+year\b|去年/i, (m, now) => ({
+    start: utcDay(now.getUTCFullYear() - 1, 0, 1),
+    end: utcDay(now.getUTCFullYear(), 0, 1),
+    text: m[0],
+  })],
+];
+
+export function timeHint(query: string, now = new Date()): TimeWindow | null {
+  for (const [pattern, make] of RULES) {
+    const m = query.match(pattern);
+    if (!m) continue;
+    const w = make(m, now);
+    if (w && w.end > w.start) return w;
+  }
+  return null;
+}
