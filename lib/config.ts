@@ -30,6 +30,14 @@ export interface Config {
   pgBin?: string;
   /** OS user that runs the private cluster when Sage itself runs as root (PostgreSQL refuses root). */
   pgUser: string;
+  /** Hooks: token budget of the SessionStart digest, of the memories added to a prompt, least score to add one. */
+  hookDigestTokens: number;
+  hookPromptTokens: number;
+  hookMinScore: number;
+  /** SAGE_PATH_MAP "HOST=LOCAL": rewrites transcript paths (the container sees the host's ~/.claude elsewhere). */
+  pathMap?: string;
+  /** SAGE_DISABLE: hooks do nothing. */
+  disabled: boolean;
 }
 
 /** The flags every command accepts (see main.ts). */
@@ -69,6 +77,11 @@ export function loadConfig(
     maxContentChars: positiveInt("SAGE_MAX_CONTENT_CHARS", env.SAGE_MAX_CONTENT_CHARS, 200_000),
     pgBin: nonEmpty(env.SAGE_PG_BIN),
     pgUser: nonEmpty(env.SAGE_PG_USER) ?? "postgres",
+    hookDigestTokens: positiveInt("SAGE_HOOK_DIGEST_TOKENS", env.SAGE_HOOK_DIGEST_TOKENS, 600),
+    hookPromptTokens: positiveInt("SAGE_HOOK_PROMPT_TOKENS", env.SAGE_HOOK_PROMPT_TOKENS, 800),
+    hookMinScore: nonNegative("SAGE_HOOK_MIN_SCORE", env.SAGE_HOOK_MIN_SCORE, 0.6),
+    pathMap: nonEmpty(env.SAGE_PATH_MAP),
+    disabled: ["1", "true", "yes"].includes((env.SAGE_DISABLE ?? "").trim().toLowerCase()),
   };
 }
 
@@ -87,6 +100,13 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
  * ~/.sage for normal users. Root gets /var/lib/sage: PostgreSQL will not run as root, and the user it runs as
  * instead cannot enter /root.
  */
+function nonNegative(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw invalid(`${name} must be a number ≥ 0, got "${raw}"`);
+  return n;
+}
+
 function defaultHome(env: Record<string, string | undefined>): string {
   if (Deno.build.os !== "windows" && Deno.uid?.() === 0) return "/var/lib/sage";
   const home = env.HOME ?? env.USERPROFILE;

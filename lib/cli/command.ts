@@ -31,7 +31,7 @@ export interface CommandContext {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   /** The memory service (created on first use; closed by the dispatcher). */
-  service(): MemoryService;
+  service(): Promise<MemoryService>;
 }
 
 /** Writes a line to stdout (results) — never used by `serve`. */

@@ -58,7 +58,7 @@ export const command: CommandSpec = {
         add({ ok: false, label: "private PostgreSQL cluster", fix: describeError(err) });
       }
     }
-    const service = ctx.service();
+    const service = await ctx.service();
     const status = await service.status();
     const db = status.database as Record<string, unknown>;
     if (db.connected) {

@@ -26,7 +26,7 @@ export const command: CommandSpec = {
     let lines = 0;
     try {
       for await (
-        const line of ctx.service().exportLines({
+        const line of (await ctx.service()).exportLines({
           format,
           all_projects: ctx.values["all-projects"] === true ? true : undefined,
           session: ctx.values.session,

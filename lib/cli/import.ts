@@ -17,7 +17,10 @@ export const command: CommandSpec = {
     const source = ctx.positionals[0];
     const bytes = source === "-" ? await new Response(Deno.stdin.readable).bytes() : await Deno.readFile(source);
     const lines = decodeUtf8(bytes, source === "-" ? "stdin" : source).split(/\r?\n/);
-    const stats = await ctx.service().importLines(lines, (done, total) => note(`import: ${done}/${total} memories`));
+    const stats = await (await ctx.service()).importLines(
+      lines,
+      (done, total) => note(`import: ${done}/${total} memories`),
+    );
     if (ctx.values.json) outJson(stats);
     else {
       out(

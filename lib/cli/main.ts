@@ -24,6 +24,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import("./doctor.ts"),
   },
   db: { summary: "start, stop or inspect the private PostgreSQL cluster", load: () => import("./db.ts") },
+  hook: { summary: "handle a Claude Code hook event (reads its JSON on stdin)", load: () => import("./hook.ts") },
+  hooks: { summary: "install or remove Sage's Claude Code hooks", load: () => import("./hooks.ts") },
 };
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -101,15 +103,21 @@ export async function main(argv: string[]): Promise<number> {
     // The server logs what it does; a command the user typed only warns.
     const config = loadConfig(values as GlobalFlags, undefined, command.name === "serve" ? "info" : "warn");
     configureLog({ level: config.logLevel, file: config.logFile, stderr: true });
-    const { MemoryService } = command.name === "serve"
-      ? { MemoryService: undefined }
-      : await import("../memory/service.ts");
-    const { Embedder } = command.name === "serve" ? { Embedder: undefined } : await import("../embed/embedder.ts");
     return await command.run({
       config,
       values,
       positionals: parsed.positionals,
-      service: () => (service ??= new MemoryService!(config, new Embedder!(config))),
+      // Loaded on first use: `serve` and `hook` start without the service's module graph.
+      service: async () => {
+        if (!service) {
+          const [{ MemoryService }, { Embedder }] = await Promise.all([
+            import("../memory/service.ts"),
+            import("../embed/embedder.ts"),
+          ]);
+          service = new MemoryService(config, new Embedder(config));
+        }
+        return service;
+      },
     });
   } catch (err) {
     printError(describeError(err));

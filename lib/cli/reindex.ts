@@ -9,7 +9,7 @@ export const command: CommandSpec = {
     "Progress goes to stderr. Searches keep working meanwhile; memories not yet re-embedded are found by keyword.",
   options: { missing: { type: "boolean", help: "only memories that have no vector from the current model" } },
   async run(ctx) {
-    const service = ctx.service();
+    const service = await ctx.service();
     const model = await service.embedder.ready();
     note(`reindex with ${model.name} (${model.dimensions} dimensions)`);
     const t0 = performance.now();

@@ -35,7 +35,7 @@ export const command: CommandSpec = {
         throw invalid('--metadata must be a JSON object, e.g. \'{"source": "review"}\'');
       }
     }
-    const result = await ctx.service().saveMemory({
+    const result = await (await ctx.service()).saveMemory({
       content,
       kind: ctx.values.kind,
       tags: ctx.values.tag,

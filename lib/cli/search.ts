@@ -17,7 +17,7 @@ export const command: CommandSpec = {
   },
   positionals: { min: 1, max: 100 },
   async run(ctx) {
-    const result = await ctx.service().search({
+    const result = await (await ctx.service()).search({
       query: ctx.positionals.join(" "),
       limit: intOption(ctx.values, "limit"),
       mode: ctx.values.mode,

@@ -8,7 +8,7 @@ export const command: CommandSpec = {
   details: "Exits with 1 when the database cannot be reached.",
   options: { json: { type: "boolean", help: "print one JSON document" } },
   async run(ctx) {
-    const service = ctx.service();
+    const service = await ctx.service();
     // Load the model so its name and width are real, not "not loaded yet".
     await service.embedder.ready().catch(() => {});
     const status = await service.status();

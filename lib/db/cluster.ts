@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import { SageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { PGVECTOR_HINT } from "./migrate.ts";
+import { shortHash } from "../text/hash.ts";
 
 export const DB_NAME = "sage";
 export const DB_USER = "sage";
@@ -315,10 +316,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function shortHash(s: string): string {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return (h >>> 0).toString(16);
 }

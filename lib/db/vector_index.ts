@@ -6,6 +6,7 @@
 import type { Database } from "./database.ts";
 import { SageError } from "../errors.ts";
 import { sqlLiteral } from "../memory/retrieval.ts";
+import { shortHash } from "../text/hash.ts";
 
 export interface ModelRecord {
   key: string;
@@ -14,9 +15,7 @@ export interface ModelRecord {
 }
 
 export function indexName(key: string): string {
-  let h = 2166136261;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return `memory_vectors_hnsw_${(h >>> 0).toString(16).padStart(8, "0")}`;
+  return `memory_vectors_hnsw_${shortHash(key)}`;
 }
 
 /** Registers the model and creates its HNSW index if missing. Idempotent and safe to race. */

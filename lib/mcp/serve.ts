@@ -11,6 +11,8 @@ import { Embedder } from "../embed/embedder.ts";
 import { configureLog, log } from "../log.ts";
 import { MemoryService } from "../memory/service.ts";
 import { createMcpServer } from "./server.ts";
+import { handleHook, hookSettings, parseHookInput } from "../hooks/handlers.ts";
+import { serveHooks } from "../hooks/socket.ts";
 
 /** Anything that calls console.log (a library, a stray debug line) must not corrupt the protocol stream. */
 export function guardStdout(): void {
@@ -32,15 +34,30 @@ export async function serve(config: Config): Promise<void> {
   const server = createMcpServer(service);
 
   let warmed = false;
+  let stopHooks = () => {};
+  let backfilling = false;
+  // Vectors for memories stored without one (no model then, or captured by a hook with no server running);
+  // bounded per run, repeated every minute; `sage reindex` does everything at once.
+  const backfill = () => {
+    if (backfilling) return;
+    backfilling = true;
+    Promise.all([service.db.get(), service.embedder.ready()])
+      .then(() => service.reindex({ missingOnly: true, limit: BACKFILL_LIMIT }))
+      .then((r) => r.memories && log.info("added missing vectors", { memories: r.memories }))
+      .catch((err) => log.debug("background backfill skipped", { reason: err.message }))
+      .finally(() => backfilling = false);
+  };
+  const backfillTimer = setInterval(backfill, 60_000);
   const warmUp = () => {
     if (warmed) return;
     warmed = true;
     service.warmUp();
-    // Fill in vectors for memories stored while no model was available (bounded; `sage reindex` does all).
-    Promise.all([service.db.get(), service.embedder.ready()])
-      .then(() => service.reindex({ missingOnly: true, limit: BACKFILL_LIMIT }))
-      .then((r) => r.memories && log.info("added missing vectors", { memories: r.memories }))
-      .catch((err) => log.debug("background backfill skipped", { reason: err.message }));
+    backfill();
+    // Hooks of every Claude Code window ask a running server (model loaded) over a Unix socket.
+    stopHooks = serveHooks(config, async (req) => {
+      const input = parseHookInput(req.input);
+      return await handleHook(service, req.event, input, hookSettings(config, req.project));
+    });
   };
   server.server.oninitialized = warmUp;
   const timer = setTimeout(warmUp, 2_000);
@@ -50,6 +67,8 @@ export async function serve(config: Config): Promise<void> {
     if (closing) return;
     closing = true;
     clearTimeout(timer);
+    clearInterval(backfillTimer);
+    stopHooks();
     log.debug("shutting down", { why });
     await server.close().catch(() => {});
     await service.close();

@@ -15,7 +15,7 @@
  * Combining (fuseScores): ranks alone (reciprocal-rank fusion) let a weak list pull good hits down, so scores
  * are put on comparable, absolute scales instead:
  * - keyword: BM25 divided by the query's total idf: the share of the query's information a memory holds
- *   (1 ≈ every known query term present, in a memory of average length);
+ *   (1 ≈ every query term present, in a memory of average length; terms found nowhere in scope count too);
  * - vector: how far the similarity stands above the scope's own similarity distribution (a z-score), divided
  *   by twice the largest z-score chance alone would give among N memories (≈ √(2 ln N)). Embedding models
  *   compress similarities into narrow bands (0.7–0.9 for everything is common); a z-score against the scope
@@ -35,7 +35,7 @@ export interface Ranked {
 
 export interface KeywordList {
   hits: Ranked[];
-  /** Σ idf of the query's terms known in the scope: the BM25 score of a perfect, average-length match. */
+  /** Σ idf of the query's terms (unseen ones at the highest idf): the BM25 score of a perfect, average-length match. */
   weight: number;
 }
 
@@ -51,6 +51,14 @@ export interface VectorList {
 const K1 = 1.2;
 const B = 0.75;
 const CANDIDATE_BUDGET = 5_000;
+/**
+ * IDF is computed as if the scope held this many more memories, none with the term. A project with three
+ * memories cannot say which words are informative; with the prior every word counts about the same there,
+ * while in a scope of thousands the prior changes nothing.
+ */
+const PRIOR_DOCS = 100;
+/** Below this many memories in scope, the chance level of similarity is measured on the whole database. */
+const MIN_BASELINE = 50;
 /** Up to this many memories in scope, vector search is an exact scan. */
 export const EXACT_SCAN_LIMIT = 10_000;
 /** A neighbour inherits this share of the strongest adjacent memory's score. */
@@ -70,14 +78,14 @@ export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilt
   );
   const docs = stats.rows[0]?.docs ?? 0;
   const present = stats.rows.filter((r) => r.term && r.df && r.df > 0) as { term: string; df: number }[];
+  // A query term no memory in scope contains still counts in the weight (with an unseen term's idf): asking
+  // about "Caroline" where nobody is called Caroline must not turn a match on the other words into a full one.
+  const absent = terms.length - present.length;
   if (!docs || !present.length) return none;
   const avgdl = Math.max(1, stats.rows[0].total / docs);
 
-  const weighted = present.map((r) => ({
-    term: r.term,
-    df: r.df,
-    idf: Math.log(1 + (docs - r.df + 0.5) / (r.df + 0.5)),
-  }));
+  const idf = (df: number) => Math.log(1 + (docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
+  const weighted = present.map((r) => ({ term: r.term, df: r.df, idf: idf(r.df) }));
   weighted.sort((a, b) => a.df - b.df);
   const candidates: string[] = [];
   let postings = 0;
@@ -102,7 +110,7 @@ export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilt
      ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(k)}`,
     params,
   );
-  return { hits: res.rows, weight: weighted.reduce((s, w) => s + w.idf, 0) };
+  return { hits: res.rows, weight: weighted.reduce((s, w) => s + w.idf, 0) + absent * idf(0) };
 }
 
 /** A term as a tsquery operand; quoting keeps punctuation-free terms literal. */
@@ -141,11 +149,15 @@ export async function vectorSearch(
       params,
     );
     const first = res.rows[0];
+    const hits = res.rows.map((r) => ({ id: r.id, score: r.score }));
+    if ((first?.n ?? 0) >= MIN_BASELINE || f.project === null) {
+      return { hits, mean: first?.mean ?? 0, sd: first?.sd ?? 0, n: first?.n ?? 0 };
+    }
+    // Too few memories in scope to know what chance similarity looks like: ask the whole database.
+    const base = await baseline(db, model, params[0] as string, null);
     return {
-      hits: res.rows.map((r) => ({ id: r.id, score: r.score })),
-      mean: first?.mean ?? 0,
-      sd: first?.sd ?? 0,
-      n: first?.n ?? 0,
+      hits,
+      ...(base.n >= MIN_BASELINE ? base : { mean: first?.mean ?? 0, sd: first?.sd ?? 0, n: first?.n ?? 0 }),
     };
   }
   const d = model.dimensions;
@@ -161,20 +173,38 @@ export async function vectorSearch(
        ) c GROUP BY id ORDER BY score DESC LIMIT ${Math.floor(k)}`,
       params,
     );
-    // Baseline from a random sample of the scope's vectors (about a thousand, whatever the scope's size).
-    const pct = Math.min(100, (100 * 1_000) / inScope);
-    const baseParams: unknown[] = [params[0]];
-    const inProject = f.project !== null ? `AND v.project = $${baseParams.push(f.project)}` : "";
-    const base = await q.query<{ mean: number; sd: number }>(
-      `SELECT avg(s) AS mean, stddev_pop(s) AS sd FROM (
-         SELECT 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS s
-         FROM memory_vectors v TABLESAMPLE SYSTEM (${pct.toFixed(4)})
-         WHERE ${modelCond} ${inProject}
-         LIMIT 2000) x`,
-      baseParams,
-    );
-    return { hits: res.rows, mean: base.rows[0]?.mean ?? 0, sd: base.rows[0]?.sd ?? 0, n: inScope };
+    const base = await baseline(q, model, params[0] as string, f.project, inScope);
+    return { hits: res.rows, mean: base.mean, sd: base.sd, n: inScope };
   });
+}
+
+/**
+ * Chance level of similarity for a query: mean and spread over a random sample (about a thousand vectors) of
+ * the project, or of the whole database when `project` is null.
+ */
+async function baseline(
+  q: Queryable,
+  model: VectorModel,
+  vector: string,
+  project: string | null,
+  size?: number,
+): Promise<{ mean: number; sd: number; n: number }> {
+  const n = size ?? await scopeSize(q, project);
+  if (!n) return { mean: 0, sd: 0, n: 0 };
+  const pct = Math.min(100, (100 * 1_000) / n);
+  const params: unknown[] = [vector];
+  const inProject = project !== null ? `AND v.project = $${params.push(project)}` : "";
+  const d = model.dimensions;
+  const res = await q.query<{ mean: number; sd: number; k: number }>(
+    `SELECT avg(s) AS mean, stddev_pop(s) AS sd, count(*)::int AS k FROM (
+       SELECT 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS s
+       FROM memory_vectors v TABLESAMPLE SYSTEM (${pct.toFixed(4)})
+       WHERE v.model = ${sqlLiteral(model.key)} ${inProject}
+       LIMIT 2000) x`,
+    params,
+  );
+  const r = res.rows[0];
+  return { mean: r?.mean ?? 0, sd: r?.sd ?? 0, n: r?.k ? n : 0 };
 }
 
 async function scopeSize(q: Queryable, project: string | null): Promise<number> {

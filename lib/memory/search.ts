@@ -161,6 +161,7 @@ async function headsOf(db: Database, ids: number[]): Promise<Map<number, Head>> 
 function matches(h: Head, f: SearchFilters): boolean {
   if (f.project !== null && h.project !== f.project) return false;
   if (f.session && h.session !== f.session) return false;
+  if (f.excludeSession && h.session === f.excludeSession) return false;
   if (f.kinds?.length && !f.kinds.includes(h.kind)) return false;
   if (f.tags?.length && !f.tags.every((t) => h.tags.includes(t))) return false;
   if (f.after && h.created_at < iso(f.after)) return false;

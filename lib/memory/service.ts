@@ -18,7 +18,7 @@ import { log } from "../log.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
 import { sanitize, sanitizeJson } from "../text/privacy.ts";
 import { analyze, queryTerms } from "../text/terms.ts";
-import { chunkText } from "../text/tokens.ts";
+import { chunkText, estimateTokens } from "../text/tokens.ts";
 import { VERSION } from "../version.ts";
 import { buildContext } from "./context.ts";
 import { rank } from "./search.ts";
@@ -207,11 +207,7 @@ export class MemoryService {
   async saveConversation(input: ConversationInput): Promise<SaveResult> {
     const prompt = checkText("user_prompt", input.user_prompt, this.config.maxContentChars);
     const response = checkText("assistant_response", input.assistant_response, this.config.maxContentChars);
-    return await this.saveMemory({
-      ...input,
-      kind: "conversation",
-      content: `User: ${prompt.trim()}\n\nAssistant: ${response.trim()}`,
-    });
+    return await this.saveMemory({ ...input, kind: "conversation", content: conversationContent(prompt, response) });
   }
 
   /**
@@ -790,6 +786,104 @@ export class MemoryService {
     return stats;
   }
 
+  // ---- automatic capture and recall (Claude Code hooks) ------------------------------------------------------
+
+  /**
+   * Stores Claude Code turns: one memory per turn (metadata.turn_uuid), in one batch. A turn already stored is
+   * left alone, or updated when it grew (it was saved mid-way by PreCompact or SessionEnd). Idempotent.
+   */
+  async saveTurns(input: {
+    project: string;
+    session: string;
+    turns: { uuid: string; timestamp: string; prompt: string; response: string; complete: boolean }[];
+  }): Promise<{ saved: number; updated: number; unchanged: number }> {
+    const project = normalizeProject(input.project);
+    const session = checkSessionId(input.session);
+    const max = this.config.maxContentChars;
+    const stored = await this.db.run((db) => store.turnsByUuid(db, project, input.turns.map((t) => t.uuid)));
+    const fresh: SaveInput[] = [];
+    const result = { saved: 0, updated: 0, unchanged: 0 };
+    for (const t of input.turns) {
+      const content = conversationContent(t.prompt, t.response).slice(0, max);
+      const metadata = { source: "claude-code", turn_uuid: t.uuid, ...(t.complete ? {} : { partial: true }) };
+      const have = stored.get(t.uuid);
+      if (!have) {
+        fresh.push({ content, kind: "conversation", project, session, created_at: t.timestamp, metadata });
+      } else if (have.hash !== contentHash(sanitize(content).text.trim())) {
+        await this.update({ id: have.id, content, metadata });
+        result.updated++;
+      } else result.unchanged++;
+    }
+    for (const r of await this.saveMany(fresh)) r.duplicate ? result.unchanged++ : result.saved++;
+    return result;
+  }
+
+  /** How far a session's transcript has been captured (bytes). */
+  async captureOffset(session: string, transcript: string): Promise<number> {
+    return await this.db.run((db) => store.captureOffset(db, session, transcript));
+  }
+
+  async setCaptureOffset(session: string, transcript: string, offset: number): Promise<void> {
+    await this.db.run((db) => store.setCaptureOffset(db, session, transcript, offset));
+  }
+
+  /**
+   * What a new session should know about the project: recent preferences, decisions, open tasks, facts and the
+   * last conversations, newest first, within `budget` tokens. Empty when the project has no memories.
+   */
+  async digest(input: { project: string; budget: number }): Promise<string> {
+    const project = normalizeProject(input.project);
+    const sections: [string, string[]][] = [
+      ["Preferences", ["preference"]],
+      ["Decisions", ["decision"]],
+      ["Open tasks", ["task"]],
+      ["Facts", ["fact"]],
+      ["Summaries", ["summary"]],
+      ["Recent conversations", ["conversation"]],
+    ];
+    const recent = await this.db.run((db) => store.recentByKind(db, project, sections.flatMap(([, k]) => k), 5));
+    if (!recent.length) return "";
+    const open = `<memories source="sage" kind="digest" project="${project.replace(/"/g, "&quot;")}">\n` +
+      "What Sage remembers about this project, newest first. search_memory or get_context find more; cite as [memory:ID].\n";
+    const close = "</memories>";
+    let used = estimateTokens(open + close);
+    const body: string[] = [];
+    for (const [title, kinds] of sections) {
+      const lines: string[] = [];
+      for (const m of recent.filter((r) => kinds.includes(r.kind))) {
+        const text = m.kind === "conversation"
+          ? m.content.replace(/^User:\s*/, "").split(/\n\s*\nAssistant:/)[0]
+          : m.content;
+        const line = `- [memory:${m.id}] ${m.created_at.slice(0, 10)}: ${oneLine(text, 200)}`;
+        const cost = estimateTokens(line) + 1 + (lines.length ? 0 : estimateTokens(title) + 2);
+        if (used + cost > input.budget) break;
+        used += cost;
+        lines.push(line);
+      }
+      if (lines.length) body.push(`\n${title}:\n${lines.join("\n")}`);
+    }
+    return body.length ? `${open}${body.join("\n")}\n${close}` : "";
+  }
+
+  /**
+   * The memories relevant enough to a prompt to put in front of the model, within `budget` tokens; nothing
+   * when none reaches `minScore` (see SearchHit.score). The session's own memories are left out: the model
+   * already has them in context.
+   */
+  async recall(
+    input: { query: string; project: string; excludeSession?: string; budget: number; minScore: number },
+  ): Promise<ContextResult> {
+    const query = input.query.slice(0, MAX_QUERY_CHARS);
+    const project = normalizeProject(input.project);
+    const warnings: string[] = [];
+    const { vector, model } = await this.#queryVector(query, "hybrid", warnings);
+    const filters: SearchFilters = { project, excludeSession: input.excludeSession };
+    const hits = await this.db.run((db) =>
+      rank(db, { terms: queryTerms(query), vector, model, filters, limit: 8, mode: "hybrid", window: timeHint(query) })
+    );
+    return buildContext(query, project, hits.filter((h) => h.score >= input.minScore), input.budget, warnings);
+  }
+
   // ---- maintenance ----------------------------------------------------------------------------------------
 
   /**
@@ -922,6 +1016,11 @@ async function counts(db: Database, project: string, modelKey: string | null) {
   };
 }
 
+/** How a conversation turn reads as a memory (save_conversation and captured Claude Code turns alike). */
+export function conversationContent(prompt: string, response: string): string {
+  return `User: ${prompt.trim()}\n\nAssistant: ${response.trim()}`;
+}
+
 export function contentHash(content: string): string {
   return createHash("sha256").update(content, "utf8").digest("hex");
 }
@@ -942,8 +1041,11 @@ function notFound(id: number): SageError {
   return new SageError("not_found", `no memory with id ${id}`, "search_memory finds memories and their ids.");
 }
 
+function oneLine(s: string, max: number): string {
+  const flat = s.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 function firstLine(s: string): string {
   return s.split("\n")[0];
 }
-
-const round = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -202,6 +202,7 @@ export function filterSql(f: SearchFilters, params: unknown[], alias = "m"): str
   };
   if (f.project !== null) conds.push(`${alias}.project = ${p(f.project)}`);
   if (f.session) conds.push(`${alias}.session_id = ${p(f.session)}`);
+  if (f.excludeSession) conds.push(`${alias}.session_id IS DISTINCT FROM ${p(f.excludeSession)}`);
   if (f.tags?.length) conds.push(`${alias}.tags @> ${p(f.tags)}::text[]`);
   if (f.kinds?.length) conds.push(`${alias}.kind = ANY(${p(f.kinds)}::text[])`);
   if (f.after) conds.push(`${alias}.created_at >= ${p(f.after.toISOString())}::timestamptz`);
@@ -276,6 +277,61 @@ export async function listSessions(q: Queryable, project: string | null, limit: 
     `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE ($1::text IS NULL OR s.project = $1)
      ORDER BY s.updated_at DESC LIMIT $2`,
     [project, limit],
+  );
+  return res.rows;
+}
+
+// ---- automatic capture (hooks) ----------------------------------------------------------------------------
+
+/** Memories already made from Claude Code turns, by turn uuid. */
+export async function turnsByUuid(
+  q: Queryable,
+  project: string,
+  uuids: string[],
+): Promise<Map<string, { id: number; hash: string }>> {
+  if (!uuids.length) return new Map();
+  const res = await q.query<{ id: number; uuid: string; hash: string }>(
+    `SELECT id, metadata->>'turn_uuid' AS uuid, content_hash AS hash FROM memories
+     WHERE project = $1 AND metadata ? 'turn_uuid' AND metadata->>'turn_uuid' = ANY($2::text[])`,
+    [project, uuids],
+  );
+  return new Map(res.rows.map((r) => [r.uuid, { id: r.id, hash: r.hash }]));
+}
+
+export async function captureOffset(q: Queryable, session: string, transcript: string): Promise<number> {
+  const res = await q.query<{ o: number }>(
+    "SELECT byte_offset AS o FROM capture_progress WHERE session_id = $1 AND transcript = $2",
+    [session, transcript],
+  );
+  return res.rows[0]?.o ?? 0;
+}
+
+export async function setCaptureOffset(
+  q: Queryable,
+  session: string,
+  transcript: string,
+  offset: number,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO capture_progress (session_id, transcript, byte_offset) VALUES ($1, $2, $3)
+     ON CONFLICT (session_id, transcript) DO UPDATE SET byte_offset = EXCLUDED.byte_offset, updated_at = now()`,
+    [session, transcript, offset],
+  );
+}
+
+/** The most recent memories of a project by kind, for the session digest. */
+export async function recentByKind(
+  q: Queryable,
+  project: string,
+  kinds: string[],
+  perKind: number,
+): Promise<Memory[]> {
+  const res = await q.query<Memory>(
+    `SELECT id, project, session, kind, content, tags, metadata, created_at, updated_at FROM (
+       SELECT ${MEMORY_COLUMNS}, row_number() OVER (PARTITION BY m.kind ORDER BY m.created_at DESC, m.id DESC) AS rn
+       FROM memories m WHERE m.project = $1 AND m.kind = ANY($2::text[])
+     ) x WHERE rn <= $3 ORDER BY created_at DESC`,
+    [project, kinds, perKind],
   );
   return res.rows;
 }

@@ -53,6 +53,8 @@ export interface SearchFilters {
   /** null: every project. */
   project: string | null;
   session?: string;
+  /** Leave out this session's memories (the hook recalling for a session that already has them in context). */
+  excludeSession?: string;
   /** Memories carrying every one of these tags. */
   tags?: string[];
   kinds?: string[];

@@ -1,0 +1,100 @@
+/**
+ * `sage hooks install | uninstall | status`: Sage's entries in Claude Code's settings (lib/hooks/install.ts).
+ */
+import { invalid } from "../errors.ts";
+import {
+  addSageHooks,
+  HOOK_EVENTS,
+  isSageCommand,
+  readSettings,
+  removeSageHooks,
+  type Settings,
+  writeSettings,
+} from "../hooks/install.ts";
+import { findProjectRoot, normalizeProject } from "../project.ts";
+import { type CommandContext, type CommandSpec, out } from "./command.ts";
+
+export const command: CommandSpec = {
+  name: "hooks",
+  summary: "Install or remove Sage's Claude Code hooks (automatic capture and recall), or show where they are.",
+  usage: "hooks <install | uninstall | status> [--user | --project | --local | --settings FILE] [--dry-run]",
+  details: [
+    "--user (default) writes ~/.claude/settings.json: every project. --project writes <project>/.claude/settings.json",
+    "(shared with the team), --local <project>/.claude/settings.local.json (just you). Other hooks in the file are",
+    "kept; uninstall removes exactly Sage's entries. The hooks run this sage (or --command, e.g. run_sage_single.sh).",
+  ].join("\n"),
+  options: {
+    user: { type: "boolean", help: "~/.claude/settings.json (default)" },
+    project: { type: "boolean", help: "<project>/.claude/settings.json" },
+    local: { type: "boolean", help: "<project>/.claude/settings.local.json" },
+    settings: { type: "string", arg: "FILE", help: "this settings file instead" },
+    command: { type: "string", arg: "PATH", help: "program the hooks run (default: this sage)" },
+    "dry-run": { type: "boolean", help: "print the change, write nothing" },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const action = ctx.positionals[0];
+    if (!["install", "uninstall", "status"].includes(action)) {
+      throw invalid(`unknown action "${action}"; use install, uninstall or status`);
+    }
+    const path = settingsPath(ctx);
+    const before = await readSettings(path);
+    if (action === "status") {
+      const installed = Object.entries(before?.hooks ?? {}).filter(([, groups]) =>
+        Array.isArray(groups) && groups.some((g) => g?.hooks?.some((h) => isSageCommand(h?.command)))
+      ).map(([event]) => event);
+      out(installed.length ? `${path}: Sage hooks for ${installed.join(", ")}` : `${path}: no Sage hooks`);
+      return 0;
+    }
+    const base: Settings = before ?? {};
+    const after = action === "install"
+      ? addSageHooks(base, [ctx.values.command as string ?? sageExecutable()])
+      : removeSageHooks(base);
+    const same = JSON.stringify(after) === JSON.stringify(base);
+    if (ctx.values["dry-run"]) {
+      out(same ? `${path}: nothing to change` : `${path} would become:\n${JSON.stringify(after, null, 2)}`);
+      return 0;
+    }
+    if (same && before !== null) {
+      out(`${path}: already ${action === "install" ? "installed" : "without Sage hooks"}; nothing changed`);
+      return 0;
+    }
+    if (action === "uninstall" && before === null) {
+      out(`${path} does not exist; nothing to remove`);
+      return 0;
+    }
+    if (action === "uninstall" && !Object.keys(after).length) await Deno.remove(path);
+    else await writeSettings(path, after);
+    out(
+      action === "install"
+        ? `installed Sage hooks (${Object.keys(HOOK_EVENTS).join(", ")}) in ${path}`
+        : `removed Sage hooks from ${path}`,
+    );
+    return 0;
+  },
+};
+
+function settingsPath(ctx: CommandContext): string {
+  const chosen = ["user", "project", "local", "settings"].filter((k) => ctx.values[k] !== undefined);
+  if (chosen.length > 1) {
+    throw invalid(
+      `choose one of --user, --project, --local, --settings (got ${chosen.map((c) => `--${c}`).join(", ")})`,
+    );
+  }
+  if (ctx.values.settings) return ctx.values.settings as string;
+  if (ctx.values.project || ctx.values.local) {
+    const root = ctx.config.project ? normalizeProject(ctx.config.project) : findProjectRoot(ctx.config.cwd);
+    return `${root}/.claude/${ctx.values.local ? "settings.local.json" : "settings.json"}`;
+  }
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
+  if (!home) throw invalid("cannot find your home directory; use --settings FILE");
+  return `${home.replace(/[\\/]+$/, "")}/.claude/settings.json`;
+}
+
+/** How hooks should run this Sage: the compiled binary itself, or the checkout's ./sage launcher. */
+function sageExecutable(): string {
+  const exe = Deno.execPath();
+  const name = exe.split(/[\\/]/).pop()!.toLowerCase();
+  if (!/^deno(\.exe)?$/.test(name)) return exe; // compiled: this binary is sage
+  return decodeURIComponent(new URL("../../sage", import.meta.url).pathname);
+}

@@ -1,0 +1,178 @@
+/**
+ * Claude Code transcripts (JSONL, one entry per line) → conversation turns.
+ *
+ * A turn starts at a real user prompt and holds everything the assistant said and did until the next one.
+ * Kept: the prompt, the assistant's text, a one-line summary per tool call, the first line of tool errors and
+ * of subagent (Task) answers. Dropped: thinking, tool inputs and outputs in full, sidechain entries (a
+ * subagent's own transcript), meta entries, slash-command echoes and compaction summaries.
+ *
+ * Entries are read from a byte offset, so a long session is parsed incrementally; a half-written last line is
+ * left for next time.
+ */
+
+export interface Turn {
+  /** uuid of the user entry that opened the turn: the turn's identity across hook runs. */
+  uuid: string;
+  /** When the prompt was sent (ISO). */
+  timestamp: string;
+  prompt: string;
+  /** What the assistant said and did, in order. */
+  response: string;
+  /** Byte offset of the turn's first line in the file. */
+  start: number;
+  /** The assistant ended the turn (its last message has stop_reason end_turn, or a new prompt followed). */
+  complete: boolean;
+}
+
+export interface ParseResult {
+  turns: Turn[];
+  /** Byte offset just after the last complete line read. */
+  end: number;
+}
+
+interface Entry {
+  type?: string;
+  uuid?: string;
+  timestamp?: string;
+  isSidechain?: boolean;
+  isMeta?: boolean;
+  isCompactSummary?: boolean;
+  /** Set on the assistant entry Claude Code writes when the API call failed ("Not logged in", overload…). */
+  isApiErrorMessage?: boolean;
+  message?: { role?: string; content?: unknown; stop_reason?: string | null };
+}
+
+interface Block {
+  type?: string;
+  text?: string;
+  name?: string;
+  id?: string;
+  input?: Record<string, unknown>;
+  tool_use_id?: string;
+  content?: unknown;
+  is_error?: boolean;
+}
+
+const MAX_TOOL_LINE = 160;
+const MAX_SUBAGENT_ANSWER = 600;
+
+/** Parses `bytes` (the file from `offset` on) into turns. */
+export function parseTranscript(bytes: Uint8Array, offset = 0): ParseResult {
+  const turns: Turn[] = [];
+  const dec = new TextDecoder();
+  let current: (Turn & { parts: string[]; taskIds: Set<string>; lastStop?: string | null }) | null = null;
+  const finish = () => {
+    if (!current) return;
+    const { parts, taskIds: _t, lastStop, ...turn } = current;
+    turn.response = parts.join("\n").replace(/\n{3,}/g, "\n\n").trim();
+    turn.complete = turn.complete || lastStop === "end_turn";
+    turns.push(turn);
+    current = null;
+  };
+
+  let pos = 0;
+  let end = 0;
+  while (pos < bytes.length) {
+    const nl = bytes.indexOf(10, pos);
+    if (nl < 0) break; // a line still being written
+    const lineStart = pos;
+    const line = dec.decode(bytes.subarray(pos, nl)).trim();
+    pos = nl + 1;
+    end = pos;
+    if (!line) continue;
+    let entry: Entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue; // a damaged line must not stop the capture
+    }
+    if (entry.isSidechain || !entry.message) continue;
+    if (entry.type === "user") {
+      const prompt = promptText(entry);
+      if (prompt !== null) {
+        if (current) current.complete = true; // a new prompt ends the previous turn
+        finish();
+        current = {
+          uuid: entry.uuid ?? `offset-${offset + lineStart}`,
+          timestamp: entry.timestamp ?? new Date().toISOString(),
+          prompt,
+          response: "",
+          start: offset + lineStart,
+          complete: false,
+          parts: [],
+          taskIds: new Set(),
+        };
+      } else if (current) {
+        addToolResults(entry, current.parts, current.taskIds);
+      }
+    } else if (entry.type === "assistant" && current && !entry.isApiErrorMessage) {
+      const blocks = asBlocks(entry.message.content);
+      for (const b of blocks) {
+        if (b.type === "text" && b.text?.trim()) current.parts.push(b.text.trim());
+        else if (b.type === "tool_use") {
+          current.parts.push(toolLine(b));
+          if (b.name === "Task" || b.name === "Agent") current.taskIds.add(b.id ?? "");
+        }
+      }
+      current.lastStop = entry.message.stop_reason ?? current.lastStop;
+    }
+  }
+  finish();
+  return { turns, end: offset + end };
+}
+
+/** The text of a real prompt, or null for tool results, meta entries, command echoes and summaries. */
+function promptText(entry: Entry): string | null {
+  if (entry.isMeta || entry.isCompactSummary) return null;
+  const content = entry.message?.content;
+  let text: string;
+  if (typeof content === "string") text = content;
+  else {
+    const blocks = asBlocks(content);
+    if (blocks.some((b) => b.type === "tool_result")) return null;
+    text = blocks.filter((b) => b.type === "text").map((b) => b.text ?? "").join("\n");
+  }
+  text = text.trim();
+  if (!text) return null;
+  // Slash commands and their output are recorded as user entries; they are not what the user asked.
+  if (/^<(command-name|command-message|local-command-stdout|local-command-stderr)>/.test(text)) return null;
+  if (/^\[Request interrupted by user/.test(text)) return null;
+  return text;
+}
+
+function addToolResults(entry: Entry, parts: string[], taskIds: Set<string>): void {
+  for (const b of asBlocks(entry.message?.content)) {
+    if (b.type !== "tool_result") continue;
+    const text = resultText(b.content);
+    if (b.is_error) parts.push(`  ↳ error: ${firstLine(text, MAX_TOOL_LINE)}`);
+    else if (b.tool_use_id && taskIds.has(b.tool_use_id)) parts.push(`  ↳ ${clip(text.trim(), MAX_SUBAGENT_ANSWER)}`);
+  }
+}
+
+const TOOL_KEYS = ["command", "file_path", "path", "pattern", "url", "query", "description", "prompt", "notebook_path"];
+
+/** "[Bash] npm test", "[Edit] lib/x.ts": the tool and the one argument that says what it did. */
+function toolLine(b: Block): string {
+  const input = b.input ?? {};
+  const key = TOOL_KEYS.find((k) => typeof input[k] === "string" && (input[k] as string).trim());
+  const detail = key ? String(input[key]) : JSON.stringify(input);
+  return `[${b.name ?? "tool"}] ${firstLine(detail, MAX_TOOL_LINE)}`;
+}
+
+function resultText(content: unknown): string {
+  if (typeof content === "string") return content;
+  return asBlocks(content).filter((b) => b.type === "text").map((b) => b.text ?? "").join("\n");
+}
+
+function asBlocks(content: unknown): Block[] {
+  if (typeof content === "string") return [{ type: "text", text: content }];
+  return Array.isArray(content) ? content.filter((b) => b && typeof b === "object") as Block[] : [];
+}
+
+function firstLine(s: string, max: number): string {
+  return clip(s.trim().split("\n")[0], max);
+}
+
+function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
