@@ -120,9 +120,12 @@ test("an exact duplicate returns the same id and stores one row; another project
     { content: "batched twice", project: "/p/dup-a" },
   ]);
   assert.deepEqual([x.duplicate, y.duplicate, y.id], [false, true, x.id]);
-  // Different by one character: a different memory.
+  // Different only in punctuation: a near-duplicate, merged into the first (the rule: retrieval_test.ts).
   const d = await s.saveMemory({ content: content.replace(".", "!"), project: "/p/dup-a" });
-  assert.equal(d.duplicate, false);
+  assert.deepEqual([d.id, d.duplicate], [a.id, true]);
+  // A different word: a different memory.
+  const e = await s.saveMemory({ content: content.replace("exact", "normalised"), project: "/p/dup-a" });
+  assert.equal(e.duplicate, false);
 });
 
 test("save_conversation stores one conversation memory in the User/Assistant format", async () => {

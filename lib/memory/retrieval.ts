@@ -59,6 +59,8 @@ const CANDIDATE_BUDGET = 5_000;
 const PRIOR_DOCS = 100;
 /** Below this many memories in scope, the chance level of similarity is measured on the whole database. */
 const MIN_BASELINE = 50;
+/** Fewer vectors than this tell nothing about chance: no vector evidence (similarity still orders ties). */
+const MIN_SAMPLE = 10;
 /** Up to this many memories in scope, vector search is an exact scan. */
 export const EXACT_SCAN_LIMIT = 10_000;
 /** A neighbour inherits this share of the strongest adjacent memory's score. */
@@ -247,12 +249,16 @@ export function fuseScores(keyword: KeywordList | null, vector: VectorList | nul
       e.keywordRank = i + 1;
     });
   }
+  // With a handful of vectors there is no telling what chance similarity looks like (two points always give
+  // z = 1): vector evidence starts counting once the baseline has MIN_SAMPLE memories. The hits stay
+  // candidates either way, ordered by similarity.
   if (vector && vector.hits.length) {
     const chance = 2 * Math.sqrt(2 * Math.log(Math.max(vector.n, 3)));
+    const known = vector.n >= MIN_SAMPLE && vector.sd > 1e-9;
     vector.hits.forEach((h, i) => {
       const e = get(h.id);
       e.similarity = h.score;
-      e.vector = vector.sd > 1e-9 ? Math.max(0, (h.score - vector.mean) / vector.sd) / chance : 0;
+      e.vector = known ? Math.max(0, (h.score - vector.mean) / vector.sd) / chance : 0;
       e.vectorRank = i + 1;
     });
   }

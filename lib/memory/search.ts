@@ -5,6 +5,7 @@
  * memories inside the named time window get a boost → filters re-checked → near-duplicates collapsed.
  */
 import type { Database } from "../db/database.ts";
+import { overlap, wordSet } from "../text/terms.ts";
 import type { TimeWindow } from "../text/time.ts";
 import {
   type Evidence,
@@ -112,7 +113,7 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
     const m = rows.get(h.id);
     if (!m) continue;
     const terms = wordSet(m.content);
-    if (kept.some((k) => jaccard(k.terms, terms) >= NEAR_DUPLICATE)) continue;
+    if (kept.some((k) => overlap(k.terms, terms) >= NEAR_DUPLICATE)) continue;
     const e = evidence.get(h.id);
     const match: SearchHit["match"] = {
       keyword: e?.keyword ? round(e.keyword) : undefined,
@@ -172,20 +173,6 @@ function matches(h: Head, f: SearchFilters): boolean {
 /** ISO with microseconds, comparable as a string with the database's timestamps. */
 function iso(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-}
-
-/** Every word as written (lowercased; CJK by character): near-duplicates must agree on "before" and "after" too. */
-function wordSet(text: string): Set<string> {
-  return new Set(
-    text.toLowerCase().match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{N}_]+/gu) ?? [],
-  );
-}
-
-function jaccard(a: Set<string>, b: Set<string>): number {
-  if (!a.size && !b.size) return 1;
-  let inter = 0;
-  for (const t of a) if (b.has(t)) inter++;
-  return inter / (a.size + b.size - inter);
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -17,11 +17,12 @@ import { invalid, SageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
 import { sanitize, sanitizeJson } from "../text/privacy.ts";
-import { analyze, queryTerms } from "../text/terms.ts";
+import { analyze, overlap, queryTerms, wordSet } from "../text/terms.ts";
 import { chunkText, estimateTokens } from "../text/tokens.ts";
 import { VERSION } from "../version.ts";
 import { buildContext } from "./context.ts";
 import { rank } from "./search.ts";
+import { keywordSearch, vectorSearch } from "./retrieval.ts";
 import { timeHint } from "../text/time.ts";
 import * as store from "./store.ts";
 import {
@@ -157,6 +158,8 @@ interface Prepared {
   createdAt?: string;
   updatedAt?: string;
   redactions: string[];
+  /** Chunk vectors already computed (the near-duplicate check needs them first); undefined: embed in #store. */
+  vectors?: Float32Array[] | null;
 }
 
 export class MemoryService {
@@ -200,14 +203,70 @@ export class MemoryService {
 
   // ---- saving ---------------------------------------------------------------------------------------------
 
+  /**
+   * Saves one memory. A note, decision, fact… that says the same as one already in the project (same kind) is
+   * merged into it instead of piling up: see #nearDuplicate for the exact rule.
+   */
   async saveMemory(input: SaveInput): Promise<SaveResult> {
-    return (await this.saveMany([input]))[0];
+    const item = await this.#prepare(input);
+    if (item.kind !== "conversation") {
+      const merged = await this.#mergeNearDuplicate(item);
+      if (merged) return merged;
+    }
+    return (await this.#store([item]))[0];
   }
 
   async saveConversation(input: ConversationInput): Promise<SaveResult> {
     const prompt = checkText("user_prompt", input.user_prompt, this.config.maxContentChars);
     const response = checkText("assistant_response", input.assistant_response, this.config.maxContentChars);
-    return await this.saveMemory({ ...input, kind: "conversation", content: conversationContent(prompt, response) });
+    return (await this.saveMany([{ ...input, kind: "conversation", content: conversationContent(prompt, response) }]))[
+      0
+    ];
+  }
+
+  /**
+   * Near-duplicates (interactive saves of non-conversation kinds only; imports and hooks store what they get):
+   * an existing memory of the same project and kind whose text, compared word by word (case, punctuation and
+   * width ignored), differs from the new one in at most one word in ten, where every differing word is inert
+   * (no digits, no negation, at most 12 characters), and, when both have vectors, whose similarity is at least
+   * 0.95. "Port 5432" and "port 5433" are different memories; "Use tabs, not spaces." and "use tabs not spaces"
+   * are one. The existing memory stays, gains the new tags and metadata keys, and its updated_at moves.
+   */
+  async #mergeNearDuplicate(item: Prepared): Promise<SaveResult | null> {
+    if ((await this.db.run((db) => store.idsByHash(db, [item]))).size) return null; // exact: #store reports it
+    const warnings: string[] = [];
+    const model = await this.#modelFor("save", warnings);
+    item.vectors = model ? (await this.#embedChunks([item.content]))[0] : null;
+    const filters: SearchFilters = { project: item.project, kinds: [item.kind] };
+    const candidates = await this.db.run(async (db) => {
+      const [k, v] = await Promise.all([
+        keywordSearch(db, queryTerms(item.content).slice(0, 64), filters, 5),
+        model && item.vectors?.length ? vectorSearch(db, model, item.vectors[0], filters, 5) : null,
+      ]);
+      const sims = new Map((v?.hits ?? []).map((h) => [h.id, h.score]));
+      const ids = [...new Set([...k.hits.map((h) => h.id), ...sims.keys()])];
+      return (await store.getMemories(db, ids)).map((m) => ({ m, sim: sims.get(m.id) }));
+    });
+    const mine = wordSet(item.content);
+    const same = candidates.find(({ m, sim }) =>
+      (sim === undefined || sim >= 0.95 || !item.vectors?.length) && sayTheSame(mine, wordSet(m.content))
+    );
+    if (!same) return null;
+    const m = same.m;
+    const tags = [...new Set([...m.tags, ...item.tags])];
+    const metadata = { ...item.metadata, ...m.metadata };
+    await this.db.run((db) => store.updateMemory(db, m.id, { tags, metadata }));
+    return {
+      id: m.id,
+      duplicate: true,
+      project: m.project,
+      session: m.session,
+      kind: m.kind,
+      created_at: m.created_at,
+      embedded: false,
+      redactions: item.redactions,
+      warnings: [`memory ${m.id} already says this; merged into it (tags added, nothing else stored)`],
+    };
   }
 
   /**
@@ -255,8 +314,9 @@ export class MemoryService {
     const freshItems = [...fresh.values()];
     const warnings: string[] = [];
     const model = freshItems.length ? await this.#modelFor("save", warnings) : null;
-    const vectors = model ? await this.#embedChunks(freshItems.map((it) => it.content)) : [];
-    const vectorsOf = new Map(freshItems.map((it, i) => [key(it), vectors[i] ?? null]));
+    const toEmbed = freshItems.filter((it) => it.vectors === undefined);
+    const embedded = model ? await this.#embedChunks(toEmbed.map((it) => it.content)) : [];
+    const vectorsOf = new Map(freshItems.map((it) => [key(it), it.vectors ?? embedded[toEmbed.indexOf(it)] ?? null]));
 
     const inserted = await this.db.run((db) =>
       db.tx(async (q) => {
@@ -1019,6 +1079,21 @@ async function counts(db: Database, project: string, modelKey: string | null) {
 /** How a conversation turn reads as a memory (save_conversation and captured Claude Code turns alike). */
 export function conversationContent(prompt: string, response: string): string {
   return `User: ${prompt.trim()}\n\nAssistant: ${response.trim()}`;
+}
+
+const NEGATIONS = new Set([
+  ..."not no never none nor cannot can't don't doesn't didn't isn't aren't wasn't weren't won't shouldn't".split(" "),
+  "t", // the tail of don't, isn't… once split into words
+  ..."不没别未非无勿否".split(""),
+]);
+
+/** Word sets that differ in at most one word in ten, each of them inert (see #mergeNearDuplicate). */
+function sayTheSame(a: Set<string>, b: Set<string>): boolean {
+  if (overlap(a, b) < 0.9) return false;
+  for (const w of [...a].filter((x) => !b.has(x)).concat([...b].filter((x) => !a.has(x)))) {
+    if (/\d/.test(w) || NEGATIONS.has(w) || w.length > 12) return false;
+  }
+  return true;
 }
 
 export function contentHash(content: string): string {

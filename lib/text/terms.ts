@@ -75,3 +75,17 @@ function normalizeWord(part: string): string | null {
   if (lower.length > MAX_TERM_LENGTH || STOP_WORDS.has(lower)) return null;
   return /^[a-z]{3,}$/.test(lower) ? stemmer(lower) : lower;
 }
+
+/** Every word as written (lowercased; CJK by character), stop words included: for comparing texts, not search. */
+export function wordSet(text: string): Set<string> {
+  return new Set(text.normalize("NFKC").toLowerCase().match(WORD) ?? []);
+}
+const WORD = new RegExp(`[${CJK}]|[\\p{L}\\p{N}_]+`, "gu");
+
+/** Share of words two sets have in common (Jaccard). */
+export function overlap(a: Set<string>, b: Set<string>): number {
+  if (!a.size && !b.size) return 1;
+  let inter = 0;
+  for (const t of a) if (b.has(t)) inter++;
+  return inter / (a.size + b.size - inter);
+}
