@@ -38,6 +38,8 @@ export interface Config {
   pathMap?: string;
   /** SAGE_DISABLE: hooks do nothing. */
   disabled: boolean;
+  /** How long to wait for a database connection (hooks working directly use a short one). */
+  connectTimeoutMs: number;
 }
 
 /** The flags every command accepts (see main.ts). */
@@ -82,6 +84,7 @@ export function loadConfig(
     hookMinScore: nonNegative("SAGE_HOOK_MIN_SCORE", env.SAGE_HOOK_MIN_SCORE, 0.6),
     pathMap: nonEmpty(env.SAGE_PATH_MAP),
     disabled: ["1", "true", "yes"].includes((env.SAGE_DISABLE ?? "").trim().toLowerCase()),
+    connectTimeoutMs: 10_000,
   };
 }
 
@@ -105,6 +108,11 @@ function nonNegative(name: string, raw: string | undefined, fallback: number): n
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw invalid(`${name} must be a number ≥ 0, got "${raw}"`);
   return n;
+}
+
+/** SAGE_HOME, or its default; usable when the rest of the configuration is broken (hooks still log there). */
+export function sageHome(env: Record<string, string | undefined> = Deno.env.toObject()): string {
+  return nonEmpty(env.SAGE_HOME) ?? defaultHome(env);
 }
 
 function defaultHome(env: Record<string, string | undefined>): string {

@@ -23,6 +23,8 @@ export interface CommandSpec {
   options?: Record<string, OptionSpec>;
   /** How many positional arguments are accepted. */
   positionals?: { min: number; max: number };
+  /** Every failure (even bad configuration) exits 0: for commands Claude Code runs as hooks. */
+  failOpen?: boolean;
   run(ctx: CommandContext): Promise<number>;
 }
 

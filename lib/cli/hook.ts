@@ -23,6 +23,7 @@ export const command: CommandSpec = {
   usage: "hook <Event>",
   details: "Reads Claude Code's hook JSON on stdin. Installed by `sage hooks install`; not meant to be run by hand.",
   positionals: { min: 1, max: 1 },
+  failOpen: true,
   async run(ctx) {
     const { config } = ctx;
     const event = ctx.positionals[0];
@@ -42,12 +43,12 @@ export const command: CommandSpec = {
       const raw = await readStdin(MAX_INPUT);
       const input = parseHookInput(raw);
       const settings = hookSettings(config);
-      if (optedOut(hookProject(input, settings))) return 0;
-      let stdout = await askServer(
-        config,
-        { event, input: raw, project: settings.project },
-        WAIT_MS[event] ?? CAPTURE_WAIT_MS,
-      );
+      const project = hookProject(input, settings);
+      if (optedOut(project)) return 0;
+      // The project is resolved here, from this hook's cwd and SAGE_PROJECT, and always sent: one server answers
+      // the hooks of every Claude Code window, and without it a server started with its own SAGE_PROJECT (or
+      // --project) filed every window's turns, and recalled for every window, under that one project.
+      let stdout = await askServer(config, { event, input: raw, project }, WAIT_MS[event] ?? CAPTURE_WAIT_MS);
       let via = "server";
       if (stdout === null) {
         via = "direct";
@@ -76,7 +77,9 @@ async function direct(
     import("../embed/embedder.ts"),
     import("../hooks/handlers.ts"),
   ]);
-  const keywordOnly = { ...config, modelPath: undefined };
+  // No model (loading one takes seconds) and a short connection wait: a database that does not answer must
+  // not hold every prompt for the pool's default 10 s.
+  const keywordOnly = { ...config, modelPath: undefined, connectTimeoutMs: 2_000 };
   const service = new MemoryService(keywordOnly, new Embedder(keywordOnly));
   try {
     return await handleHook(service, event, input, hookSettings(config));

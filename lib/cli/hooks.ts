@@ -21,7 +21,9 @@ export const command: CommandSpec = {
   details: [
     "--user (default) writes ~/.claude/settings.json: every project. --project writes <project>/.claude/settings.json",
     "(shared with the team), --local <project>/.claude/settings.local.json (just you). Other hooks in the file are",
-    "kept; uninstall removes exactly Sage's entries. The hooks run this sage (or --command, e.g. run_sage_single.sh).",
+    "kept; uninstall removes exactly Sage's entries. The hooks run this sage (or --command, e.g. run_sage_single.sh),",
+    "with the --db-url / DATABASE_URL and --home / SAGE_HOME given here, since hooks do not see the MCP server's",
+    "environment.",
   ].join("\n"),
   options: {
     user: { type: "boolean", help: "~/.claude/settings.json (default)" },
@@ -47,9 +49,7 @@ export const command: CommandSpec = {
       return 0;
     }
     const base: Settings = before ?? {};
-    const after = action === "install"
-      ? addSageHooks(base, [ctx.values.command as string ?? sageExecutable()])
-      : removeSageHooks(base);
+    const after = action === "install" ? addSageHooks(base, hookExecutable(ctx)) : removeSageHooks(base);
     const same = JSON.stringify(after) === JSON.stringify(base);
     if (ctx.values["dry-run"]) {
       out(same ? `${path}: nothing to change` : `${path} would become:\n${JSON.stringify(after, null, 2)}`);
@@ -89,6 +89,28 @@ function settingsPath(ctx: CommandContext): string {
   const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
   if (!home) throw invalid("cannot find your home directory; use --settings FILE");
   return `${home.replace(/[\\/]+$/, "")}/.claude/settings.json`;
+}
+
+/**
+ * The command line hooks run. Claude Code gives hooks its own environment, not the `-e DATABASE_URL=…` given to
+ * `claude mcp add`; a database or data directory chosen explicitly is therefore written into the command, so
+ * hooks reach the same memories (and the same server) as the MCP server.
+ */
+function hookExecutable(ctx: CommandContext): string[] {
+  const exe = [ctx.values.command as string ?? sageExecutable()];
+  const url = ctx.config.dbUrl;
+  if (url) {
+    if (ctx.values.project && /\/\/[^/@:]+:[^@/]+@/.test(url)) {
+      throw invalid(
+        "the database URL holds a password, and --project settings are shared (usually committed)",
+        "Use --user or --local, or start Claude Code with DATABASE_URL in its environment and install without it.",
+      );
+    }
+    exe.push("--db-url", url);
+  }
+  const home = (ctx.values.home as string | undefined) ?? Deno.env.get("SAGE_HOME");
+  if (home) exe.push("--home", home);
+  return exe;
 }
 
 /** How hooks should run this Sage: the compiled binary itself, or the checkout's ./sage launcher. */

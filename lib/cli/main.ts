@@ -4,7 +4,7 @@
  * 1 failure (the message says why), 2 bad usage.
  */
 import { parseArgs } from "node:util";
-import { type GlobalFlags, loadConfig } from "../config.ts";
+import { type GlobalFlags, loadConfig, sageHome } from "../config.ts";
 import { describeError, SageError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { VERSION } from "../version.ts";
@@ -82,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       ),
     });
   } catch (err) {
+    if (command.failOpen) return failOpen((err as Error).message);
     printError((err as Error).message.replace(/^.*?: /, ""), `Run \`sage ${command.name} --help\` for its options.`);
     return 2;
   }
@@ -92,16 +93,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { min, max } = command.positionals ?? { min: 0, max: 0 };
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    printError(
-      parsed.positionals.length < min ? "missing argument" : `unexpected argument "${parsed.positionals[max]}"`,
-      `Usage: sage ${command.usage}`,
-    );
+    const problem = parsed.positionals.length < min
+      ? "missing argument"
+      : `unexpected argument "${parsed.positionals[max]}"`;
+    if (command.failOpen) return failOpen(problem);
+    printError(problem, `Usage: sage ${command.usage}`);
     return 2;
   }
   let service: import("../memory/service.ts").MemoryService | undefined;
   try {
+    // Only global flags the command keeps as they are (`hooks --project` is a scope switch, not a project).
+    const globals = Object.fromEntries(
+      Object.keys(GLOBAL_OPTIONS)
+        .filter((k) => !command.options?.[k] || command.options[k].type === GLOBAL_OPTIONS[k].type)
+        .map((k) => [k, values[k]]),
+    ) as GlobalFlags;
     // The server logs what it does; a command the user typed only warns.
-    const config = loadConfig(values as GlobalFlags, undefined, command.name === "serve" ? "info" : "warn");
+    const config = loadConfig(globals, undefined, command.name === "serve" ? "info" : "warn");
     configureLog({ level: config.logLevel, file: config.logFile, stderr: true });
     return await command.run({
       config,
@@ -120,11 +128,26 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
+    // A hook must never stand in Claude Code's way: exit 2 from UserPromptSubmit would block the prompt, and
+    // Claude Code may show a hook's stderr. The reason goes to the hooks log instead.
+    if (command.failOpen) return failOpen(describeError(err));
     printError(describeError(err));
     return err instanceof SageError && err.code === "invalid_input" ? 2 : 1;
   } finally {
     await service?.close();
   }
+}
+
+/** For fail-open commands (hooks): nothing on stdout or stderr, exit 0, the reason in $SAGE_HOME/logs/hooks.log. */
+function failOpen(reason: string): number {
+  try {
+    const dir = `${sageHome()}/logs`;
+    Deno.mkdirSync(dir, { recursive: true });
+    Deno.writeTextFileSync(`${dir}/hooks.log`, `${new Date().toISOString()} sage error: ${reason}\n`, { append: true });
+  } catch {
+    // nowhere to log: stay silent anyway
+  }
+  return 0;
 }
 
 /** The first argument that is neither a flag nor the value of a global flag that takes one. */

@@ -74,7 +74,10 @@ export class DbConnection {
         "Use postgres://user:password@host:5432/dbname (DATABASE_URL or --db-url), or unset it to use Sage's private cluster.",
       );
     }
-    const poolConfig = cfg.dbUrl ? { connectionString: cfg.dbUrl } : await ensureCluster(cfg);
+    const poolConfig = {
+      ...(cfg.dbUrl ? { connectionString: cfg.dbUrl } : await ensureCluster(cfg)),
+      connectionTimeoutMillis: cfg.connectTimeoutMs,
+    };
     const db = new Database(poolConfig, cfg.dbUrl ? redactUrl(cfg.dbUrl) : `private cluster in ${cfg.home}`);
     try {
       this.lastMigration = await migrate(db);

@@ -11,6 +11,7 @@
  * A project opts out with a `.sageignore` file at its root: nothing is recalled or captured there.
  */
 import type { Config } from "../config.ts";
+import { log } from "../log.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
 import type { MemoryService } from "../memory/service.ts";
 import { queryTerms } from "../text/terms.ts";
@@ -25,6 +26,8 @@ export interface HookInput {
   source?: string;
   trigger?: string;
   reason?: string;
+  /** Stop: the text of the answer that just ended (Claude Code may not have flushed it to the transcript yet). */
+  last_assistant_message?: string;
 }
 
 export interface HookSettings {
@@ -93,7 +96,7 @@ export async function handleHook(
     const prompt = cleanText(input.prompt ?? "");
     if (trivial(prompt)) return "";
     const ctx = await service.recall({
-      query: prompt,
+      query: focus(prompt),
       project,
       excludeSession: input.session_id,
       budget: settings.promptTokens,
@@ -112,6 +115,26 @@ function additionalContext(event: string, text: string): string {
   return JSON.stringify({ hookSpecificOutput: { hookEventName: event, additionalContext: text } });
 }
 
+/**
+ * What a prompt is about, for recall: its prose. Pasted code blocks and log lines (mostly digits and symbols)
+ * would otherwise bury the question in terms no memory holds. Falls back to the prompt when nothing is left.
+ */
+export function focus(prompt: string): string {
+  const prose = prompt
+    .replace(/```[\s\S]*?(```|$)/g, " ")
+    .split("\n")
+    .filter((line) => {
+      const t = line.trim();
+      if (!t) return false;
+      const letters = t.match(/[\p{L}]/gu)?.length ?? 0;
+      return letters / t.length >= 0.5;
+    })
+    .join("\n")
+    .slice(0, 1_500)
+    .trim();
+  return prose || prompt.slice(0, 1_500);
+}
+
 /** Prompts that carry no topic ("ok", "continue", "yes please") recall nothing. */
 function trivial(prompt: string): boolean {
   return queryTerms(prompt).length < 2 && prompt.trim().length < 12;
@@ -121,9 +144,11 @@ function trivial(prompt: string): boolean {
 const MAX_READ = 32 * 1024 * 1024;
 
 /**
- * Reads the transcript from where the last capture stopped, stores whole turns, and moves the mark. The mark
- * stops before a turn still in progress (PreCompact, SessionEnd in the middle of an answer), so that turn is
- * read again and updated when it is complete.
+ * Reads the transcript from where the last capture stopped, stores whole turns, and moves the mark to the start
+ * of the last turn read, so that turn is always read again next time and updated in place if it grew:
+ * Claude Code runs Stop before it has flushed the answer's final entry to the transcript
+ * (anthropics/claude-code#15812, #74340), PreCompact and SubagentStop come in the middle of an answer, and a
+ * line may still be half-written.
  */
 export async function capture(
   service: MemoryService,
@@ -138,8 +163,10 @@ export async function capture(
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path);
-  } catch {
-    return none; // no transcript (yet): nothing to capture
+  } catch (err) {
+    // Said in the log: a wrong path (SAGE_PATH_MAP, a moved ~/.claude) would otherwise capture nothing, silently.
+    log.warn("transcript not readable; nothing captured", { event, path, error: (err as Error).message });
+    return none;
   }
   try {
     const size = (await file.stat()).size;
@@ -156,17 +183,29 @@ export async function capture(
       read += n;
     }
     const { turns, end } = parseTranscript(bytes.subarray(0, read), offset);
-    // Stop means the answer is finished and SessionEnd that nothing more will come. PreCompact and SubagentStop
-    // come in the middle of an answer: its turn is stored as it stands and read again later.
+    // More follows what was parsed: a half-written last line (Claude Code still writing, or it crashed), or a
+    // backlog longer than MAX_READ. The last turn may not be whole then.
+    const unfinished = end < size;
     const last = turns[turns.length - 1];
-    if (last && (event === "Stop" || event === "SessionEnd")) last.complete = true;
-    const worth = turns.filter((t) => t.response.trim()); // a prompt the API never answered is not a memory
+    if (last && event === "Stop") {
+      // The final answer as Claude Code handed it to us, when the transcript does not have it yet.
+      const final = typeof input.last_assistant_message === "string" ? input.last_assistant_message.trim() : "";
+      if (final && !last.response.includes(final)) last.response = last.response ? `${last.response}\n${final}` : final;
+    }
+    // Stop means the answer is finished and SessionEnd that nothing more will come; so does a /compact the user
+    // typed (PreCompact "manual": Claude Code is idle then). An automatic PreCompact and SubagentStop come in the
+    // middle of an answer: its turn is stored as it stands (partial) and completed later.
+    const finished = event === "Stop" || (event === "PreCompact" && input.trigger === "manual");
+    if (last && (event === "SessionEnd" || (finished && !unfinished))) last.complete = true;
+    let worth = turns.filter((t) => t.response.trim()); // a prompt the API never answered is not a memory
+    // Stop with the last turn cut off: whole turns only; the rest is stored when its lines are complete.
+    if (event === "Stop" && last && !last.complete) worth = worth.filter((t) => t !== last);
     const result = worth.length
       ? await service.saveTurns({ project, session: input.session_id, turns: worth.map(cleanTurn) })
       : none;
-    // Only a turn still in progress (always the last) is read again next time.
-    const open = last && !last.complete ? last : undefined;
-    await service.setCaptureOffset(input.session_id, input.transcript_path, open ? open.start : end);
+    // The last turn is read again next time (unless it alone fills a whole MAX_READ slice: then move on).
+    const next = last && !(last.start === offset && read >= MAX_READ) ? last.start : end;
+    await service.setCaptureOffset(input.session_id, input.transcript_path, next);
     return result;
   } finally {
     file.close();

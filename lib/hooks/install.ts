@@ -73,6 +73,7 @@ export function removeSageHooks(settings: Settings): Settings {
   const next = structuredClone(settings);
   const hooks = next.hooks;
   if (!hooks || typeof hooks !== "object" || Array.isArray(hooks)) return next;
+  let removed = false;
   for (const event of Object.keys(hooks)) {
     const groups = hooks[event];
     if (!Array.isArray(groups)) continue;
@@ -83,13 +84,16 @@ export function removeSageHooks(settings: Settings): Settings {
         continue;
       }
       const others = group.hooks.filter((h) => !isSageCommand(h?.command));
+      removed ||= others.length < group.hooks.length;
       if (others.length === group.hooks.length) kept.push(group);
       else if (others.length) kept.push({ ...group, hooks: others });
     }
     if (kept.length) hooks[event] = kept;
     else if (groups.length) delete hooks[event]; // only Sage's were there
   }
-  if (!Object.keys(hooks).length) delete next.hooks;
+  // Only a "hooks" that Sage's removal emptied goes: a user's own `"hooks": {}` stays (uninstall on a file
+  // without Sage's hooks used to rewrite it without that key).
+  if (removed && !Object.keys(hooks).length) delete next.hooks;
   return next;
 }
 

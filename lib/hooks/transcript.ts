@@ -88,6 +88,14 @@ export function parseTranscript(bytes: Uint8Array, offset = 0): ParseResult {
     }
     if (entry.isSidechain || !entry.message) continue;
     if (entry.type === "user") {
+      // A slash command ends the turn before it: what the assistant says next answers the command (its isMeta
+      // expansion), not the previous prompt. Without this, the command's output was appended to the previous
+      // turn whenever both were read in one pass (a PreCompact, a Stop that re-reads the last turn, a backlog).
+      if (current && isCommandEcho(entry)) {
+        current.complete = true;
+        finish();
+        continue;
+      }
       const prompt = promptText(entry);
       if (prompt !== null) {
         if (current) current.complete = true; // a new prompt ends the previous turn
@@ -135,9 +143,20 @@ function promptText(entry: Entry): string | null {
   text = text.trim();
   if (!text) return null;
   // Slash commands and their output are recorded as user entries; they are not what the user asked.
-  if (/^<(command-name|command-message|local-command-stdout|local-command-stderr)>/.test(text)) return null;
+  if (COMMAND_ECHO.test(text)) return null;
   if (/^\[Request interrupted by user/.test(text)) return null;
   return text;
+}
+
+const COMMAND_ECHO = /^<(command-name|command-message|local-command-stdout|local-command-stderr)>/;
+
+/** `/command` as Claude Code records it (`<command-message>…<command-name>/x</command-name>`). */
+function isCommandEcho(entry: Entry): boolean {
+  const content = entry.message?.content;
+  const text = typeof content === "string"
+    ? content
+    : asBlocks(content).filter((b) => b.type === "text").map((b) => b.text ?? "").join("\n");
+  return /^<(command-name|command-message)>/.test(text.trim());
 }
 
 function addToolResults(entry: Entry, parts: string[], taskIds: Set<string>): void {

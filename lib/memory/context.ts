@@ -27,7 +27,9 @@ export function buildContext(
   budget: number,
   warnings: string[] = [],
 ): ContextResult {
-  const open = `<memories source="sage"${project ? ` project="${attr(project)}"` : ""} query="${attr(query)}">\n` +
+  // The query is echoed short: a prompt with a pasted log must not spend the budget on itself.
+  const shown = query.length > 120 ? `${query.slice(0, 119)}…` : query;
+  const open = `<memories source="sage"${project ? ` project="${attr(project)}"` : ""} query="${attr(shown)}">\n` +
     "Memories from earlier sessions that may be relevant, oldest first. Cite one as [memory:ID].\n";
   const close = "</memories>";
   let used = estimateTokens(open) + estimateTokens(close);

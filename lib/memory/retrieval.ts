@@ -57,6 +57,8 @@ const CANDIDATE_BUDGET = 5_000;
  * while in a scope of thousands the prior changes nothing.
  */
 const PRIOR_DOCS = 100;
+/** The keyword weight (a full match) counts this many of the query's most informative terms. */
+const WEIGHT_TERMS = 12;
 /** Below this many memories in scope, the chance level of similarity is measured on the whole database. */
 const MIN_BASELINE = 50;
 /** Fewer vectors than this tell nothing about chance: no vector evidence (similarity still orders ties). */
@@ -112,7 +114,10 @@ export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilt
      ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(k)}`,
     params,
   );
-  return { hits: res.rows, weight: weighted.reduce((s, w) => s + w.idf, 0) + absent * idf(0) };
+  // The weight counts the query's most informative terms only: a long prompt (a pasted log) is about a few
+  // things, and a memory matching those is a full match, not a tenth of one.
+  const idfs = [...weighted.map((w) => w.idf), ...Array<number>(absent).fill(idf(0))].sort((a, b) => b - a);
+  return { hits: res.rows, weight: idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0) };
 }
 
 /** A term as a tsquery operand; quoting keeps punctuation-free terms literal. */

@@ -872,6 +872,9 @@ export class MemoryService {
       } else if (have.hash !== contentHash(sanitize(content).text.trim())) {
         await this.update({ id: have.id, content, metadata });
         result.updated++;
+      } else if (have.partial === t.complete) {
+        await this.update({ id: have.id, metadata }); // finished with the same text: only the partial flag goes
+        result.updated++;
       } else result.unchanged++;
     }
     for (const r of await this.saveMany(fresh)) r.duplicate ? result.unchanged++ : result.saved++;
@@ -907,21 +910,27 @@ export class MemoryService {
       "What Sage remembers about this project, newest first. search_memory or get_context find more; cite as [memory:ID].\n";
     const close = "</memories>";
     let used = estimateTokens(open + close);
-    const body: string[] = [];
-    for (const [title, kinds] of sections) {
-      const lines: string[] = [];
-      for (const m of recent.filter((r) => kinds.includes(r.kind))) {
+    // Round by round (each section's newest, then each one's next…), so no section crowds out the others.
+    const bySection = sections.map(([title, kinds]) => ({
+      title,
+      items: recent.filter((r) => kinds.includes(r.kind)),
+      lines: [] as string[],
+    }));
+    for (let round = 0; round < 5; round++) {
+      for (const section of bySection) {
+        const m = section.items[round];
+        if (!m) continue;
         const text = m.kind === "conversation"
           ? m.content.replace(/^User:\s*/, "").split(/\n\s*\nAssistant:/)[0]
           : m.content;
         const line = `- [memory:${m.id}] ${m.created_at.slice(0, 10)}: ${oneLine(text, 200)}`;
-        const cost = estimateTokens(line) + 1 + (lines.length ? 0 : estimateTokens(title) + 2);
-        if (used + cost > input.budget) break;
+        const cost = estimateTokens(line) + 1 + (section.lines.length ? 0 : estimateTokens(section.title) + 2);
+        if (used + cost > input.budget) continue;
         used += cost;
-        lines.push(line);
+        section.lines.push(line);
       }
-      if (lines.length) body.push(`\n${title}:\n${lines.join("\n")}`);
     }
+    const body = bySection.filter((x) => x.lines.length).map((x) => `\n${x.title}:\n${x.lines.join("\n")}`);
     return body.length ? `${open}${body.join("\n")}\n${close}` : "";
   }
 

@@ -288,14 +288,14 @@ export async function turnsByUuid(
   q: Queryable,
   project: string,
   uuids: string[],
-): Promise<Map<string, { id: number; hash: string }>> {
+): Promise<Map<string, { id: number; hash: string; partial: boolean }>> {
   if (!uuids.length) return new Map();
-  const res = await q.query<{ id: number; uuid: string; hash: string }>(
-    `SELECT id, metadata->>'turn_uuid' AS uuid, content_hash AS hash FROM memories
+  const res = await q.query<{ id: number; uuid: string; hash: string; partial: boolean }>(
+    `SELECT id, metadata->>'turn_uuid' AS uuid, content_hash AS hash, metadata ? 'partial' AS partial FROM memories
      WHERE project = $1 AND metadata ? 'turn_uuid' AND metadata->>'turn_uuid' = ANY($2::text[])`,
     [project, uuids],
   );
-  return new Map(res.rows.map((r) => [r.uuid, { id: r.id, hash: r.hash }]));
+  return new Map(res.rows.map((r) => [r.uuid, { id: r.id, hash: r.hash, partial: r.partial }]));
 }
 
 export async function captureOffset(q: Queryable, session: string, transcript: string): Promise<number> {
