@@ -144,8 +144,8 @@ Deno.test("hooks install: --dry-run prints the change and writes nothing", async
   const mtime = (await Deno.stat(path)).mtime;
   const r = await hooks(["install", "--settings", path, "--dry-run"], home);
   ok(r, "install --dry-run");
-  assert.ok(r.stdout.startsWith(`${path} would become:\n`), r.stdout);
-  const shown = JSON.parse(r.stdout.slice(r.stdout.indexOf("\n") + 1));
+  assert.ok(r.stderr.startsWith(`${path} would become:\n`), r.stderr);
+  const shown = JSON.parse(r.stdout); // stdout is exactly the settings file it would write
   assert.deepEqual(commands(shown, "Stop"), ["afplay /System/Library/Sounds/Glass.aiff", `${REPO}/sage hook Stop`]);
   assert.equal(await Deno.readTextFile(path), original);
   assert.deepEqual((await Deno.stat(path)).mtime, mtime);
@@ -159,7 +159,7 @@ Deno.test("hooks install: --dry-run prints the change and writes nothing", async
   const installed = await Deno.readTextFile(path);
   const u = await hooks(["uninstall", "--settings", path, "--dry-run"], home);
   ok(u, "uninstall --dry-run");
-  assert.deepEqual(JSON.parse(u.stdout.slice(u.stdout.indexOf("\n") + 1)), ORIGINAL);
+  assert.deepEqual(JSON.parse(u.stdout), ORIGINAL);
   assert.equal(await Deno.readTextFile(path), installed);
 });
 

@@ -12,7 +12,7 @@ import {
   writeSettings,
 } from "../hooks/install.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
-import { type CommandContext, type CommandSpec, out } from "./command.ts";
+import { type CommandContext, type CommandSpec, note, out } from "./command.ts";
 
 export const command: CommandSpec = {
   name: "hooks",
@@ -52,7 +52,9 @@ export const command: CommandSpec = {
     const after = action === "install" ? addSageHooks(base, hookExecutable(ctx)) : removeSageHooks(base);
     const same = JSON.stringify(after) === JSON.stringify(base);
     if (ctx.values["dry-run"]) {
-      out(same ? `${path}: nothing to change` : `${path} would become:\n${JSON.stringify(after, null, 2)}`);
+      // The settings as they would be on stdout (redirectable to a file), the explanation on stderr.
+      note(same ? `${path}: nothing to change` : `${path} would become:`);
+      if (!same) out(JSON.stringify(after, null, 2));
       return 0;
     }
     if (same && before !== null) {

@@ -49,11 +49,19 @@ export class DbConnection {
       if (this.embedded) {
         log.warn("database went away; starting the private cluster again", { error: err.message });
         await ensureCluster(this.#config);
-      } else {
-        // A failover or restart leaves stale pooled connections; the pool drops them, one retry reconnects.
-        await new Promise((r) => setTimeout(r, 250));
+        return await fn(db);
       }
-      return await fn(db);
+      // A failover or restart leaves stale pooled connections and takes a second or two: retry with backoff
+      // (0.25 + 0.5 + 1 + 2 s), then report. Writes are idempotent (content hash), so a retry never duplicates.
+      for (const wait of [250, 500, 1_000, 2_000]) {
+        await new Promise((r) => setTimeout(r, wait));
+        try {
+          return await fn(db);
+        } catch (again) {
+          if (!(again instanceof SageError) || again.code !== "unavailable" || wait === 2_000) throw again;
+        }
+      }
+      throw err;
     }
   }
 

@@ -247,9 +247,8 @@ export class MemoryService {
       const ids = [...new Set([...k.hits.map((h) => h.id), ...sims.keys()])];
       return (await store.getMemories(db, ids)).map((m) => ({ m, sim: sims.get(m.id) }));
     });
-    const mine = wordSet(item.content);
     const same = candidates.find(({ m, sim }) =>
-      (sim === undefined || sim >= 0.95 || !item.vectors?.length) && sayTheSame(mine, wordSet(m.content))
+      (sim === undefined || sim >= 0.95 || !item.vectors?.length) && sayTheSame(item.content, m.content)
     );
     if (!same) return null;
     const m = same.m;
@@ -1096,13 +1095,21 @@ const NEGATIONS = new Set([
   ..."不没别未非无勿否".split(""),
 ]);
 
-/** Word sets that differ in at most one word in ten, each of them inert (see #mergeNearDuplicate). */
-function sayTheSame(a: Set<string>, b: Set<string>): boolean {
-  if (overlap(a, b) < 0.9) return false;
-  for (const w of [...a].filter((x) => !b.has(x)).concat([...b].filter((x) => !a.has(x)))) {
+/**
+ * Two texts say the same (see #mergeNearDuplicate): their word sets differ in at most one word in ten, each of
+ * those inert, and their numbers and negations come in the same order ("beta 7 gamma 9" ≠ "beta 9 gamma 7").
+ */
+function sayTheSame(a: string, b: string): boolean {
+  const wa = wordSet(a);
+  const wb = wordSet(b);
+  if (overlap(wa, wb) < 0.9) return false;
+  for (const w of [...wa].filter((x) => !wb.has(x)).concat([...wb].filter((x) => !wa.has(x)))) {
     if (/\d/.test(w) || NEGATIONS.has(w) || w.length > 12) return false;
   }
-  return true;
+  const significant = (text: string) =>
+    (text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).filter((w) => /\d/.test(w) || NEGATIONS.has(w))
+      .join(" ");
+  return significant(a) === significant(b);
 }
 
 export function contentHash(content: string): string {

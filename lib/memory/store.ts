@@ -223,8 +223,12 @@ export async function listIds(q: Queryable, f: SearchFilters, limit?: number): P
   return res.rows.map((r) => r.id);
 }
 
+/** Deletes memories; returns the ids that existed, ascending (RETURNING alone has no order). */
 export async function deleteByIds(q: Queryable, ids: number[]): Promise<number[]> {
-  const res = await q.query<{ id: number }>("DELETE FROM memories WHERE id = ANY($1::bigint[]) RETURNING id", [ids]);
+  const res = await q.query<{ id: number }>(
+    "WITH d AS (DELETE FROM memories WHERE id = ANY($1::bigint[]) RETURNING id) SELECT id FROM d ORDER BY id",
+    [ids],
+  );
   return res.rows.map((r) => r.id);
 }
 

@@ -1,0 +1,380 @@
+/**
+ * What the container checks share: the container CLI, the run script with an isolated environment, a raw JSON-RPC
+ * client that keeps every byte of stdout, and a view of the processes inside a container (from /proc: the image
+ * carries no ps).
+ */
+import assert from "node:assert/strict";
+
+export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+export const SCRIPT = `${REPO}/run_sage_single.sh`;
+
+function required(name: string): string {
+  const v = Deno.env.get(name);
+  if (!v) throw new Error(`${name} is not set: run the container checks with \`deno task test:container\``);
+  return v;
+}
+
+/** Set by tests/container/run.ts. */
+export const CLI = required("SAGE_CT_CLI");
+export const IMAGE = required("SAGE_CT_IMAGE");
+export const BUILD_ARGS = required("SAGE_CT_BUILD_ARGS");
+export const ROOT = required("SAGE_CT_ROOT");
+/** Every volume and container the checks make starts with this, so run.ts can remove them all afterwards. */
+export const PREFIX = required("SAGE_CT_PREFIX");
+/** The isolated HOME the run script and Claude Code see (it has a .claude folder, as a real one would). */
+export const HOME = `${ROOT}/home`;
+
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const dec = new TextDecoder();
+
+/** Runs the container CLI to completion. */
+export async function cli(args: string[], stdin?: string): Promise<Output> {
+  const child = new Deno.Command(CLI, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Like cli(), but the command must succeed; returns stdout. */
+export async function cliOk(args: string[]): Promise<string> {
+  const r = await cli(args);
+  assert.equal(r.code, 0, `${CLI} ${args.join(" ")} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+let counter = 0;
+/** A new volume name (the volume itself appears on first use). */
+export function newVolume(tag: string): string {
+  return `${PREFIX}${tag}-${++counter}`;
+}
+
+export function containerOf(volume: string): string {
+  return `sage-${volume}`;
+}
+
+/** The environment a user's shell would give the run script, isolated: our image, our volume, our HOME. */
+export function scriptEnv(volume: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME,
+    TMPDIR: ROOT,
+    SAGE_CONTAINER_CLI: CLI,
+    SAGE_IMAGE: IMAGE,
+    SAGE_VOLUME: volume,
+    SAGE_BUILD_ARGS: BUILD_ARGS,
+    ...extra,
+  };
+}
+
+/** Runs `run_sage_single.sh args…` to completion. */
+export async function runScript(
+  args: string[],
+  options: { volume: string; stdin?: string; cwd?: string; env?: Record<string, string> },
+): Promise<Output> {
+  const child = new Deno.Command(SCRIPT, {
+    args,
+    env: scriptEnv(options.volume, options.env),
+    clearEnv: true,
+    cwd: options.cwd ?? ROOT,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+// ---- JSON-RPC over a child's STDIO -------------------------------------------------------------------------------
+
+export interface RpcMessage {
+  jsonrpc: string;
+  id?: number | string | null;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+  method?: string;
+}
+
+export interface ToolResult {
+  content: { type: string; text?: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/**
+ * A process spoken to in newline-delimited JSON-RPC, as Claude Code does. Every stdout byte is kept, so a check can
+ * prove that nothing but JSON-RPC frames ever reached it, from the first byte.
+ */
+export class Rpc {
+  readonly child: Deno.ChildProcess;
+  readonly spawnedAt = performance.now();
+  readonly stdoutChunks: Uint8Array[] = [];
+  stderr = "";
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #buffer = "";
+  #nextId = 1;
+  #waiting = new Map<number, { resolve: (m: RpcMessage) => void; reject: (e: Error) => void }>();
+  #ended = false;
+  #arrived = new Map<number, { message: RpcMessage; at: number }>();
+  #done: Promise<void>;
+
+  constructor(command: string, args: string[], options: { env: Record<string, string>; cwd?: string }) {
+    this.child = new Deno.Command(command, {
+      args,
+      env: options.env,
+      clearEnv: true,
+      cwd: options.cwd ?? ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#writer = this.child.stdin.getWriter();
+    this.#done = Promise.all([this.#readStdout(), this.#readStderr()]).then(() => {});
+  }
+
+  /** The run script (default command: serve) for this volume. */
+  static script(volume: string, options: { args?: string[]; cwd?: string; env?: Record<string, string> } = {}): Rpc {
+    return new Rpc(SCRIPT, options.args ?? [], { env: scriptEnv(volume, options.env), cwd: options.cwd });
+  }
+
+  async #readStdout(): Promise<void> {
+    const text = new TextDecoder(); // lenient here; checkStdout() is strict over the kept bytes
+    for await (const chunk of this.child.stdout) {
+      this.stdoutChunks.push(chunk);
+      this.#buffer += text.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = this.#buffer.indexOf("\n")) >= 0) {
+        const line = this.#buffer.slice(0, nl);
+        this.#buffer = this.#buffer.slice(nl + 1);
+        let message: RpcMessage;
+        try {
+          message = JSON.parse(line);
+        } catch {
+          continue; // reported by checkStdout()
+        }
+        if (typeof message.id === "number") {
+          this.#arrived.set(message.id, { message, at: performance.now() });
+          this.#waiting.get(message.id)?.resolve(message);
+          this.#waiting.delete(message.id);
+        }
+      }
+    }
+    // stdout closed: whatever is still waiting will never get a reply.
+    this.#ended = true;
+    for (const w of this.#waiting.values()) w.reject(new Error(`the process ended; stderr:\n${this.stderr}`));
+    this.#waiting.clear();
+  }
+
+  async #readStderr(): Promise<void> {
+    const text = new TextDecoder();
+    for await (const chunk of this.child.stderr) this.stderr += text.decode(chunk, { stream: true });
+  }
+
+  async #send(message: Record<string, unknown>): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`));
+  }
+
+  /** Sends a request and waits for its reply. */
+  async request(method: string, params: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<RpcMessage> {
+    const id = this.#nextId++;
+    const reply = new Promise<RpcMessage>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no reply to ${method} (#${id}) within ${timeoutMs} ms; stderr:\n${this.stderr}`)),
+        timeoutMs,
+      );
+      this.#waiting.set(id, {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+    if (this.#ended) this.#waiting.get(id)!.reject(new Error("the process has ended"));
+    else await this.#send({ id, method, params }).catch((e) => this.#waiting.get(id)?.reject(e));
+    return await reply;
+  }
+
+  async notify(method: string, params: Record<string, unknown> = {}): Promise<void> {
+    await this.#send({ method, params });
+  }
+
+  /** The MCP handshake; returns ms from spawn to the `initialize` reply. */
+  async initialize(timeoutMs = 120_000): Promise<number> {
+    const r = await this.request("initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "sage-container-test", version: "1.0.0" },
+    }, timeoutMs);
+    const ms = performance.now() - this.spawnedAt;
+    assert.ok(r.result, `initialize failed: ${JSON.stringify(r)}\n${this.stderr}`);
+    await this.notify("notifications/initialized");
+    return ms;
+  }
+
+  /** Calls a tool; the tool must succeed. */
+  async tool(name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+    const r = await this.request("tools/call", { name, arguments: args });
+    assert.ok(r.result, `${name}: ${JSON.stringify(r.error)}\n${this.stderr}`);
+    const result = r.result as unknown as ToolResult;
+    assert.ok(!result.isError, `${name} failed: ${result.content[0]?.text}\n${this.stderr}`);
+    return result;
+  }
+
+  /** Saves a new note (not one Sage considers a duplicate of an earlier one); returns its id. */
+  async save(content: string): Promise<number> {
+    const r = await this.tool("save_memory", { content, kind: "note" });
+    assert.equal(r.structuredContent?.duplicate, false, `saved as a duplicate: ${JSON.stringify(r.structuredContent)}`);
+    return r.structuredContent!.id as number;
+  }
+
+  /** Ids of the memories a search returns. */
+  async search(query: string, extra: Record<string, unknown> = {}): Promise<number[]> {
+    const r = await this.tool("search_memory", { query, limit: 100, ...extra });
+    const hits = r.structuredContent?.hits as { id: number }[] | undefined;
+    assert.ok(Array.isArray(hits), `search_memory returned no hit list: ${JSON.stringify(r.structuredContent)}`);
+    return hits.map((h) => h.id);
+  }
+
+  /** Closes stdin (how Claude Code ends a server) and waits for the process and its pipes. */
+  async close(): Promise<Deno.CommandStatus> {
+    await this.#writer.close().catch(() => {});
+    return await this.wait();
+  }
+
+  /** Waits for the process to end by itself. */
+  async wait(): Promise<Deno.CommandStatus> {
+    const status = await this.child.status;
+    await this.#done;
+    return status;
+  }
+
+  /**
+   * Asserts that stdout, from its first byte, is nothing but newline-terminated JSON-RPC 2.0 messages in valid UTF-8
+   * (a banner, a log line or a PostgreSQL message would fail it). Returns how many messages there were.
+   */
+  checkStdout(): number {
+    const total = this.stdoutChunks.reduce((n, c) => n + c.length, 0);
+    const bytes = new Uint8Array(total);
+    let off = 0;
+    for (const c of this.stdoutChunks) {
+      bytes.set(c, off);
+      off += c.length;
+    }
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    assert.ok(text.length > 0, `nothing on stdout; stderr:\n${this.stderr}`);
+    assert.equal(text[0], "{", `stdout does not start with a JSON-RPC message: ${JSON.stringify(text.slice(0, 200))}`);
+    assert.ok(text.endsWith("\n"), `stdout ends in a partial line: ${JSON.stringify(text.slice(-200))}`);
+    const lines = text.slice(0, -1).split("\n");
+    for (const line of lines) {
+      let m: RpcMessage;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        throw new assert.AssertionError({
+          message: `a non-JSON line on stdout: ${JSON.stringify(line.slice(0, 300))}`,
+        });
+      }
+      assert.equal(m.jsonrpc, "2.0", `not a JSON-RPC 2.0 message on stdout: ${line.slice(0, 300)}`);
+    }
+    return lines.length;
+  }
+}
+
+// ---- inside a container ----------------------------------------------------------------------------------------
+
+export interface Proc {
+  pid: number;
+  ppid: number;
+  state: string;
+  cmdline: string;
+}
+
+/** Every process in the container, read from /proc (through `exec`, which shows up itself as a `sh`). */
+export async function processes(container: string): Promise<Proc[]> {
+  const script = 'for d in /proc/[0-9]*; do s=$(cat "$d/stat" 2>/dev/null) || continue; ' +
+    'c=$(tr "\\0" " " < "$d/cmdline" 2>/dev/null); printf "%s\\t%s\\n" "${s#*) }" "${d#/proc/} $c"; done';
+  const out = await cliOk(["exec", container, "sh", "-c", script]);
+  return out.trim().split("\n").filter(Boolean).map((line) => {
+    const [stat, rest] = line.split("\t");
+    const [state, ppid] = stat.split(" ");
+    const sp = rest.indexOf(" ");
+    return { pid: Number(rest.slice(0, sp)), ppid: Number(ppid), state, cmdline: rest.slice(sp + 1).trim() };
+  });
+}
+
+/** Postmasters: `postgres` processes started with -D (backends rename themselves to "postgres: …"). */
+export function postmasters(procs: Proc[]): Proc[] {
+  return procs.filter((p) => /\/bin\/postgres\s.*-D\s/.test(p.cmdline));
+}
+
+/** Waits until `check` passes (or throws its last error after `timeoutMs`). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+}
+
+/** The PostgreSQL log in a container's volume. */
+export async function postgresLog(container: string): Promise<string> {
+  return await cliOk(["exec", container, "cat", "/var/lib/sage/logs/postgresql.log"]);
+}
+
+/** The PostgreSQL log in a volume no container is using (read by a throwaway container). */
+export async function volumeLog(volume: string): Promise<string> {
+  return await cliOk([
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "--entrypoint",
+    "cat",
+    "-v",
+    `${volume}:/var/lib/sage`,
+    IMAGE,
+    "/var/lib/sage/logs/postgresql.log",
+  ]);
+}
+
+/**
+ * How the last start of PostgreSQL in this log found its data: "clean" after an orderly shutdown (or initdb),
+ * "recovered" after a crash (it replayed the WAL).
+ */
+export function lastStart(log: string): "clean" | "recovered" | "unknown" {
+  const lines = log.split("\n");
+  let from = 0;
+  lines.forEach((l, i) => {
+    if (/LOG:\s+starting PostgreSQL/.test(l)) from = i;
+  });
+  const after = lines.slice(from).join("\n");
+  if (/database system was (interrupted|not properly shut down)/.test(after)) return "recovered";
+  if (/database system was shut down at/.test(after)) return "clean";
+  return "unknown";
+}
