@@ -9,18 +9,17 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config.ts";
 import { DbConnection } from "../db/connect.ts";
-import type { Database } from "../db/database.ts";
-import { LATEST_VERSION, schemaVersion } from "../db/migrate.ts";
 import { dropOtherModels, prepareModel } from "../db/vector_index.ts";
 import { type Embedder, type LoadedModel } from "../embed/embedder.ts";
 import { invalid, SageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
 import { sanitize, sanitizeJson } from "../text/privacy.ts";
-import { analyze, overlap, queryTerms, wordSet } from "../text/terms.ts";
+import { analyze, queryTerms, sayTheSame } from "../text/terms.ts";
 import { chunkText, estimateTokens } from "../text/tokens.ts";
 import { VERSION } from "../version.ts";
 import { buildContext } from "./context.ts";
+import { counts, databaseStatus } from "./status.ts";
 import { rank } from "./search.ts";
 import { keywordSearch, vectorSearch } from "./retrieval.ts";
 import { timeHint } from "../text/time.ts";
@@ -1034,82 +1033,9 @@ export class MemoryService {
   }
 }
 
-async function databaseStatus(db: Database, embedded: boolean) {
-  const r = await db.query<{ server: string; vector: string | null }>(
-    `SELECT current_setting('server_version') AS server, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector`,
-  );
-  return {
-    connected: true,
-    location: db.description,
-    embedded,
-    server_version: r.rows[0].server,
-    pgvector_version: r.rows[0].vector,
-    schema_version: await schemaVersion(db),
-    schema_latest: LATEST_VERSION,
-  };
-}
-
-async function counts(db: Database, project: string, modelKey: string | null) {
-  const r = await db.query<
-    {
-      total: number;
-      in_project: number;
-      sessions: number;
-      project_sessions: number;
-      with_vectors: number;
-      other_models: number;
-    }
-  >(
-    `SELECT (SELECT count(*) FROM memories)::int AS total,
-            (SELECT count(*) FROM memories WHERE project = $1)::int AS in_project,
-            (SELECT count(*) FROM sessions)::int AS sessions,
-            (SELECT count(*) FROM sessions WHERE project = $1)::int AS project_sessions,
-            (SELECT count(DISTINCT memory_id) FROM memory_vectors WHERE model = $2)::int AS with_vectors,
-            (SELECT count(DISTINCT memory_id) FROM memory_vectors WHERE model <> $2)::int AS other_models`,
-    [project, modelKey ?? ""],
-  );
-  const kinds = await db.query<{ kind: string; n: number }>(
-    "SELECT kind, count(*)::int AS n FROM memories WHERE project = $1 GROUP BY kind ORDER BY n DESC",
-    [project],
-  );
-  const c = r.rows[0];
-  return {
-    memories: c.total,
-    memories_in_project: c.in_project,
-    sessions: c.sessions,
-    sessions_in_project: c.project_sessions,
-    kinds_in_project: Object.fromEntries(kinds.rows.map((k) => [k.kind, k.n])),
-    with_current_vectors: modelKey ? c.with_vectors : null,
-    embedded_by_other_models: c.other_models,
-  };
-}
-
 /** How a conversation turn reads as a memory (save_conversation and captured Claude Code turns alike). */
 export function conversationContent(prompt: string, response: string): string {
   return `User: ${prompt.trim()}\n\nAssistant: ${response.trim()}`;
-}
-
-const NEGATIONS = new Set([
-  ..."not no never none nor cannot can't don't doesn't didn't isn't aren't wasn't weren't won't shouldn't".split(" "),
-  "t", // the tail of don't, isn't… once split into words
-  ..."不没别未非无勿否".split(""),
-]);
-
-/**
- * Two texts say the same (see #mergeNearDuplicate): their word sets differ in at most one word in ten, each of
- * those inert, and their numbers and negations come in the same order ("beta 7 gamma 9" ≠ "beta 9 gamma 7").
- */
-function sayTheSame(a: string, b: string): boolean {
-  const wa = wordSet(a);
-  const wb = wordSet(b);
-  if (overlap(wa, wb) < 0.9) return false;
-  for (const w of [...wa].filter((x) => !wb.has(x)).concat([...wb].filter((x) => !wa.has(x)))) {
-    if (/\d/.test(w) || NEGATIONS.has(w) || w.length > 12) return false;
-  }
-  const significant = (text: string) =>
-    (text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).filter((w) => /\d/.test(w) || NEGATIONS.has(w))
-      .join(" ");
-  return significant(a) === significant(b);
 }
 
 export function contentHash(content: string): string {

@@ -89,3 +89,30 @@ export function overlap(a: Set<string>, b: Set<string>): number {
   for (const t of a) if (b.has(t)) inter++;
   return inter / (a.size + b.size - inter);
 }
+
+const NEGATIONS = new Set([
+  ..."not no never none nor cannot can't don't doesn't didn't isn't aren't wasn't weren't won't shouldn't".split(" "),
+  "t", // the tail of don't, isn't… once split into words
+  ..."不没别未非无勿否".split(""),
+]);
+
+/**
+ * Two texts say the same (the near-duplicate rule of MemoryService.saveMemory): their word sets differ in at most
+ * one word in ten, each of those inert, and their numbers and negations come in the same order
+ * ("beta 7 gamma 9" ≠ "beta 9 gamma 7").
+ */
+export function sayTheSame(a: string, b: string): boolean {
+  const wa = wordSet(a);
+  const wb = wordSet(b);
+  if (overlap(wa, wb) < 0.9) return false;
+  for (const w of [...wa].filter((x) => !wb.has(x)).concat([...wb].filter((x) => !wa.has(x)))) {
+    if (/\d/.test(w) || NEGATIONS.has(w) || w.length > 12) return false;
+  }
+  return significant(a) === significant(b);
+}
+
+/** The numbers and negations of a text, in order. */
+function significant(text: string): string {
+  const words = text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
+  return words.filter((w) => /\d/.test(w) || NEGATIONS.has(w)).join(" ");
+}
