@@ -29,10 +29,12 @@ export class Database implements Queryable {
     this.#pool.on("error", (err: Error) => log.warn("database connection lost", { error: err.message }));
     this.#pool.on("connect", (client: pg.PoolClient) => {
       // Queued before any caller's query on this connection. The schema goes first; the rest of the
-      // path is kept so the `vector` type resolves wherever the extension was installed.
+      // path is kept so the `vector` type resolves wherever the extension was installed. HNSW searches keep
+      // scanning until filters leave enough rows (pgvector 0.8 iterative scans; older versions ignore it).
       client.query(
         `SELECT set_config('search_path', '${SCHEMA}, ' || current_setting('search_path'), false),
-                set_config('jit', 'off', false), set_config('statement_timeout', '120s', false)`,
+                set_config('jit', 'off', false), set_config('statement_timeout', '120s', false),
+                set_config('hnsw.ef_search', '100', false), set_config('hnsw.iterative_scan', 'relaxed_order', false)`,
       ).catch(() => {/* surfaced by the caller's own query */});
     });
   }

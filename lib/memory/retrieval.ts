@@ -50,7 +50,7 @@ export interface VectorList {
 
 const K1 = 1.2;
 const B = 0.75;
-const CANDIDATE_BUDGET = 5_000;
+const CANDIDATE_BUDGET = 1_000;
 /**
  * IDF is computed as if the scope held this many more memories, none with the term. A project with three
  * memories cannot say which words are informative; with the prior every word counts about the same there,
@@ -64,11 +64,17 @@ const MIN_BASELINE = 50;
 /** Fewer vectors than this tell nothing about chance: no vector evidence (similarity still orders ties). */
 const MIN_SAMPLE = 10;
 /** Up to this many memories in scope, vector search is an exact scan. */
-export const EXACT_SCAN_LIMIT = 10_000;
+export const EXACT_SCAN_LIMIT = 2_000;
 /** A neighbour inherits this share of the strongest adjacent memory's score. */
 export const NEIGHBOUR_SHARE = 0.5;
 
-export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilters, k: number): Promise<KeywordList> {
+export async function keywordSearch(
+  q: Queryable,
+  terms: string[],
+  f: SearchFilters,
+  k: number,
+  budget = CANDIDATE_BUDGET,
+): Promise<KeywordList> {
   const none = { hits: [], weight: 0 };
   if (!terms.length) return none;
   const scoped = f.project !== null;
@@ -94,7 +100,7 @@ export async function keywordSearch(q: Queryable, terms: string[], f: SearchFilt
   const candidates: string[] = [];
   let postings = 0;
   for (const w of weighted) {
-    if (candidates.length && postings + w.df > CANDIDATE_BUDGET) break;
+    if (candidates.length && postings + w.df > budget) break;
     candidates.push(w.term);
     postings += w.df;
   }
@@ -136,6 +142,8 @@ export async function vectorSearch(
   vector: Float32Array,
   f: SearchFilters,
   k: number,
+  /** false: only the nearest memories (the near-duplicate check), no chance baseline. */
+  baseline = true,
 ): Promise<VectorList> {
   const inScope = await scopeSize(db, f.project);
   const params: unknown[] = [pgvector.toSql(Array.from(vector))];
@@ -157,39 +165,37 @@ export async function vectorSearch(
     );
     const first = res.rows[0];
     const hits = res.rows.map((r) => ({ id: r.id, score: r.score }));
-    if ((first?.n ?? 0) >= MIN_BASELINE || f.project === null) {
+    if ((first?.n ?? 0) >= MIN_BASELINE || f.project === null || !baseline) {
       return { hits, mean: first?.mean ?? 0, sd: first?.sd ?? 0, n: first?.n ?? 0 };
     }
     // Too few memories in scope to know what chance similarity looks like: ask the whole database.
-    const base = await baseline(db, model, params[0] as string, null);
+    const base = await chanceLevel(db, model, params[0] as string, null);
     return {
       hits,
       ...(base.n >= MIN_BASELINE ? base : { mean: first?.mean ?? 0, sd: first?.sd ?? 0, n: first?.n ?? 0 }),
     };
   }
+  // Iterative HNSW scans are on for every connection (lib/db/database.ts), so filters never starve the result.
   const d = model.dimensions;
-  return await db.tx(async (q) => {
-    await q.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(64, k * 4))}`);
-    await q.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
-    const res = await q.query<Ranked>(
-      `SELECT id, max(sim) AS score FROM (
-         SELECT v.memory_id AS id, 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS sim
-         FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
-         WHERE ${modelCond} ${projectCond} AND ${where}
-         ORDER BY v.embedding::vector(${d}) <=> $1::vector(${d}) LIMIT ${Math.floor(k * 3)}
-       ) c GROUP BY id ORDER BY score DESC LIMIT ${Math.floor(k)}`,
-      params,
-    );
-    const base = await baseline(q, model, params[0] as string, f.project, inScope);
-    return { hits: res.rows, mean: base.mean, sd: base.sd, n: inScope };
-  });
+  const res = await db.query<Ranked>(
+    `SELECT id, max(sim) AS score FROM (
+       SELECT v.memory_id AS id, 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS sim
+       FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
+       WHERE ${modelCond} ${projectCond} AND ${where}
+       ORDER BY v.embedding::vector(${d}) <=> $1::vector(${d}) LIMIT ${Math.floor(k * 3)}
+     ) c GROUP BY id ORDER BY score DESC LIMIT ${Math.floor(k)}`,
+    params,
+  );
+  if (!baseline) return { hits: res.rows, mean: 0, sd: 0, n: inScope };
+  const base = await chanceLevel(db, model, params[0] as string, f.project, inScope);
+  return { hits: res.rows, mean: base.mean, sd: base.sd, n: inScope };
 }
 
 /**
  * Chance level of similarity for a query: mean and spread over a random sample (about a thousand vectors) of
  * the project, or of the whole database when `project` is null.
  */
-async function baseline(
+async function chanceLevel(
   q: Queryable,
   model: VectorModel,
   vector: string,
@@ -212,6 +218,31 @@ async function baseline(
   );
   const r = res.rows[0];
   return { mean: r?.mean ?? 0, sd: r?.sd ?? 0, n: r?.k ? n : 0 };
+}
+
+/**
+ * The `k` memories nearest to `vector` by their first chunk, with their text: what the near-duplicate check on
+ * save compares against. One HNSW query, whatever the scope's size.
+ */
+export async function nearest(
+  q: Queryable,
+  model: VectorModel,
+  vector: Float32Array,
+  f: SearchFilters,
+  k: number,
+): Promise<{ id: number; content: string; similarity: number }[]> {
+  const params: unknown[] = [pgvector.toSql(Array.from(vector))];
+  const where = filterSql(f, params);
+  const d = model.dimensions;
+  const res = await q.query<{ id: number; content: string; similarity: number }>(
+    `SELECT m.id, m.content, 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS similarity
+     FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
+     WHERE v.model = ${sqlLiteral(model.key)} AND v.chunk = 0 ${f.project !== null ? "AND v.project = m.project" : ""}
+       AND ${where}
+     ORDER BY v.embedding::vector(${d}) <=> $1::vector(${d}) LIMIT ${Math.floor(k)}`,
+    params,
+  );
+  return res.rows;
 }
 
 async function scopeSize(q: Queryable, project: string | null): Promise<number> {

@@ -28,8 +28,8 @@ const NEAR_DUPLICATE = 0.9;
 
 export interface RankRequest {
   terms: string[];
-  vector: Float32Array | null;
-  model: VectorModel | null;
+  /** The query's vector and its model; a promise, so the keyword list runs while the query is embedded. */
+  query: Promise<{ vector: Float32Array | null; model: VectorModel | null }>;
   filters: SearchFilters;
   limit: number;
   /** Which signals: hybrid uses both lists plus neighbours and the time window; the others one list, pure. */
@@ -43,7 +43,9 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
   const lists = (f: SearchFilters, k: number) =>
     Promise.all([
       r.mode !== "vector" ? keywordSearch(db, r.terms, f, k) : null,
-      r.mode !== "keyword" && r.vector && r.model ? vectorSearch(db, r.model, r.vector, f, k) : null,
+      r.mode === "keyword"
+        ? null
+        : r.query.then(({ vector, model }) => vector && model ? vectorSearch(db, model, vector, f, k) : null),
     ]);
   const [keyword, vector] = await lists(r.filters, depth);
   const evidence = fuseScores(keyword, vector);

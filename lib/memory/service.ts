@@ -21,7 +21,7 @@ import { VERSION } from "../version.ts";
 import { buildContext } from "./context.ts";
 import { counts, databaseStatus } from "./status.ts";
 import { rank } from "./search.ts";
-import { keywordSearch, vectorSearch } from "./retrieval.ts";
+import { keywordSearch, nearest } from "./retrieval.ts";
 import { timeHint } from "../text/time.ts";
 import * as store from "./store.ts";
 import {
@@ -208,49 +208,63 @@ export class MemoryService {
    */
   async saveMemory(input: SaveInput): Promise<SaveResult> {
     const item = await this.#prepare(input);
-    if (item.kind !== "conversation") {
-      const merged = await this.#mergeNearDuplicate(item);
-      if (merged) return merged;
-    }
-    return (await this.#store([item]))[0];
+    return await this.#saveOne(item, item.kind !== "conversation");
   }
 
   async saveConversation(input: ConversationInput): Promise<SaveResult> {
     const prompt = checkText("user_prompt", input.user_prompt, this.config.maxContentChars);
     const response = checkText("assistant_response", input.assistant_response, this.config.maxContentChars);
-    return (await this.saveMany([{ ...input, kind: "conversation", content: conversationContent(prompt, response) }]))[
-      0
-    ];
+    const item = await this.#prepare({
+      ...input,
+      kind: "conversation",
+      content: conversationContent(prompt, response),
+    });
+    return await this.#saveOne(item, false);
+  }
+
+  /**
+   * One memory: the exact-duplicate lookup (an index probe) runs while the text is embedded, and #store reuses
+   * both. Heavier queries wait: on two cores they would only slow the model down.
+   */
+  async #saveOne(item: Prepared, mergeNear: boolean): Promise<SaveResult> {
+    const warnings: string[] = [];
+    const [existing, model] = await Promise.all([
+      this.db.run((db) => store.idsByHash(db, [item])),
+      this.#modelFor("save", warnings).then(async (model) => {
+        item.vectors = model ? (await this.#embedChunks([item.content]))[0] : null;
+        return model;
+      }),
+    ]);
+    if (!existing.size && mergeNear) {
+      const merged = await this.#mergeNearDuplicate(item, model);
+      if (merged) return merged;
+    }
+    return (await this.#store([item], existing))[0];
   }
 
   /**
    * Near-duplicates (interactive saves of non-conversation kinds only; imports and hooks store what they get):
    * an existing memory of the same project and kind whose text, compared word by word (case, punctuation and
    * width ignored), differs from the new one in at most one word in ten, where every differing word is inert
-   * (no digits, no negation, at most 12 characters), and, when both have vectors, whose similarity is at least
-   * 0.95. "Port 5432" and "port 5433" are different memories; "Use tabs, not spaces." and "use tabs not spaces"
-   * are one. The existing memory stays, gains the new tags and metadata keys, and its updated_at moves.
+   * (no digits, no negation, at most 12 characters), whose numbers and negations come in the same order, and,
+   * when both have vectors, whose similarity is at least 0.95. "Port 5432" and "port 5433" are different
+   * memories; "Use tabs, not spaces." and "use tabs not spaces" are one. The existing memory stays, gains the
+   * new tags and metadata keys, and its updated_at moves.
    */
-  async #mergeNearDuplicate(item: Prepared): Promise<SaveResult | null> {
-    if ((await this.db.run((db) => store.idsByHash(db, [item]))).size) return null; // exact: #store reports it
-    const warnings: string[] = [];
-    const model = await this.#modelFor("save", warnings);
-    item.vectors = model ? (await this.#embedChunks([item.content]))[0] : null;
+  async #mergeNearDuplicate(item: Prepared, model: LoadedModel | null): Promise<SaveResult | null> {
     const filters: SearchFilters = { project: item.project, kinds: [item.kind] };
+    // With vectors, a near-duplicate is among the nearest (one HNSW query); without, it shares the rarest words
+    // (a small posting budget is enough: it has nine words in ten in common).
     const candidates = await this.db.run(async (db) => {
-      const [k, v] = await Promise.all([
-        keywordSearch(db, queryTerms(item.content).slice(0, 64), filters, 5),
-        model && item.vectors?.length ? vectorSearch(db, model, item.vectors[0], filters, 5) : null,
-      ]);
-      const sims = new Map((v?.hits ?? []).map((h) => [h.id, h.score]));
-      const ids = [...new Set([...k.hits.map((h) => h.id), ...sims.keys()])];
-      return (await store.getMemories(db, ids)).map((m) => ({ m, sim: sims.get(m.id) }));
+      if (model && item.vectors?.length) return await nearest(db, model, item.vectors[0], filters, 3);
+      const found = (await keywordSearch(db, queryTerms(item.content).slice(0, 64), filters, 3, 200)).hits;
+      return (await store.getMemories(db, found.map((h) => h.id))).map((m) => ({ ...m, similarity: undefined }));
     });
-    const same = candidates.find(({ m, sim }) =>
-      (sim === undefined || sim >= 0.95 || !item.vectors?.length) && sayTheSame(item.content, m.content)
+    const same = candidates.find((c) =>
+      (c.similarity === undefined || c.similarity >= 0.95) && sayTheSame(item.content, c.content)
     );
     if (!same) return null;
-    const m = same.m;
+    const [m] = await this.db.run((db) => store.getMemories(db, [same.id]));
     const tags = [...new Set([...m.tags, ...item.tags])];
     const metadata = { ...item.metadata, ...m.metadata };
     await this.db.run((db) => store.updateMemory(db, m.id, { tags, metadata }));
@@ -303,9 +317,10 @@ export class MemoryService {
     };
   }
 
-  async #store(items: Prepared[]): Promise<SaveResult[]> {
+  /** Stores prepared items; `known`: the exact-duplicate lookup, when the caller already made it. */
+  async #store(items: Prepared[], known?: Map<string, store.Existing>): Promise<SaveResult[]> {
     const key = store.hashKey;
-    const existing = await this.db.run((db) => store.idsByHash(db, items));
+    const existing = known ?? await this.db.run((db) => store.idsByHash(db, items));
     // Exact duplicates need no embedding; of several equal new items, the first is the one stored.
     const fresh = new Map<string, Prepared>();
     for (const it of items) if (!existing.has(key(it)) && !fresh.has(key(it))) fresh.set(key(it), it);
@@ -316,30 +331,16 @@ export class MemoryService {
     const embedded = model ? await this.#embedChunks(toEmbed.map((it) => it.content)) : [];
     const vectorsOf = new Map(freshItems.map((it) => [key(it), it.vectors ?? embedded[toEmbed.indexOf(it)] ?? null]));
 
-    const inserted = await this.db.run((db) =>
-      db.tx(async (q) => {
-        const sessions = new Map(freshItems.filter((it) => it.session).map((it) => [it.session!, it.project]));
-        for (const [id, project] of sessions) await store.ensureSession(q, { id, project });
-        const rows = await store.insertMemories(q, freshItems);
-        if (model) {
-          const vrows: store.NewVector[] = [];
-          for (const row of rows) {
-            vectorsOf.get(key(row))?.forEach((vector, chunk) =>
-              vrows.push({ memoryId: row.id, project: row.project, chunk, vector })
-            );
-          }
-          await store.insertVectors(q, model.key, vrows);
-        }
-        // A session was last used when its newest memory was made (an import keeps the imported time).
-        const latest = new Map<string, string>();
-        for (const row of rows) {
-          const session = fresh.get(key(row))?.session;
-          if (session && !(latest.get(session)! >= row.created_at)) latest.set(session, row.created_at);
-        }
-        for (const [id, at] of latest) await store.touchSession(q, id, at);
+    const inserted = freshItems.some((it) => it.id !== undefined)
+      ? await this.#storeWithIds(freshItems, vectorsOf, model)
+      : await this.db.run(async (db) => {
+        // One statement: sessions, memories and vectors, all or nothing, one round trip.
+        const vectors = freshItems.flatMap((it) =>
+          (vectorsOf.get(key(it)) ?? []).map((vector, chunk) => ({ project: it.project, hash: it.hash, chunk, vector }))
+        );
+        const rows = await store.saveRows(db, freshItems, model ? vectors : [], model?.key ?? null);
         return new Map(rows.map((r) => [key(r), r]));
-      })
-    );
+      });
     // Saved by someone else between our check and our insert: report theirs.
     const raced = freshItems.filter((it) => !inserted.has(key(it)));
     if (raced.length) {
@@ -370,6 +371,40 @@ export class MemoryService {
         warnings: w,
       };
     });
+  }
+
+  /** Imports with explicit ids: a transaction, since the id sequence must move between the two inserts. */
+  async #storeWithIds(
+    items: Prepared[],
+    vectorsOf: Map<string, Float32Array[] | null>,
+    model: LoadedModel | null,
+  ): Promise<Map<string, store.Inserted>> {
+    const key = store.hashKey;
+    return await this.db.run((db) =>
+      db.tx(async (q) => {
+        const sessions = new Map(items.filter((it) => it.session).map((it) => [it.session!, it.project]));
+        for (const [id, project] of sessions) await store.ensureSession(q, { id, project });
+        const rows = await store.insertMemories(q, items);
+        if (model) {
+          const vrows: store.NewVector[] = [];
+          for (const row of rows) {
+            vectorsOf.get(key(row))?.forEach((vector, chunk) =>
+              vrows.push({ memoryId: row.id, project: row.project, chunk, vector })
+            );
+          }
+          await store.insertVectors(q, model.key, vrows);
+        }
+        // A session was last used when its newest memory was made (an import keeps the imported time).
+        const latest = new Map<string, string>();
+        const byKey = new Map(items.map((it) => [key(it), it]));
+        for (const row of rows) {
+          const session = byKey.get(key(row))?.session;
+          if (session && !(latest.get(session)! >= row.created_at)) latest.set(session, row.created_at);
+        }
+        for (const [id, at] of latest) await store.touchSession(q, id, at);
+        return new Map(rows.map((r) => [key(r), r]));
+      })
+    );
   }
 
   /** Chunk vectors per text (null entries dropped; an empty list when the model sees nothing in the text). */
@@ -421,13 +456,14 @@ export class MemoryService {
     const mode = checkMode(input.mode);
     const filters = this.#filters(input);
     const warnings: string[] = [];
-    const { vector, model } = mode === "keyword"
-      ? { vector: null, model: null }
-      : await this.#queryVector(query, mode, warnings);
+    const vector = mode === "keyword"
+      ? Promise.resolve({ vector: null, model: null })
+      : this.#queryVector(query, mode, warnings);
+    vector.catch(() => {}); // awaited inside rank; an error surfaces there
     // A time named in the query ("last week", "on 31 July, 2023") boosts that period, unless filters set one.
     const window = filters.after || filters.before ? null : timeHint(query);
     const hits = await this.db.run((db) =>
-      rank(db, { terms: queryTerms(query), vector, model, filters, limit, mode, window })
+      rank(db, { terms: queryTerms(query), query: vector, filters, limit, mode, window })
     );
     return { query, mode, project: filters.project, hits, warnings };
   }
@@ -943,10 +979,10 @@ export class MemoryService {
     const query = input.query.slice(0, MAX_QUERY_CHARS);
     const project = normalizeProject(input.project);
     const warnings: string[] = [];
-    const { vector, model } = await this.#queryVector(query, "hybrid", warnings);
+    const vector = this.#queryVector(query, "hybrid", warnings);
     const filters: SearchFilters = { project, excludeSession: input.excludeSession };
     const hits = await this.db.run((db) =>
-      rank(db, { terms: queryTerms(query), vector, model, filters, limit: 8, mode: "hybrid", window: timeHint(query) })
+      rank(db, { terms: queryTerms(query), query: vector, filters, limit: 8, mode: "hybrid", window: timeHint(query) })
     );
     return buildContext(query, project, hits.filter((h) => h.score >= input.minScore), input.budget, warnings);
   }

@@ -339,3 +339,70 @@ export async function recentByKind(
   );
   return res.rows;
 }
+
+/**
+ * A save in one statement (one round trip): the sessions it names are created or touched, the memories
+ * inserted (existing content skipped), their vectors inserted, all or nothing. For rows without explicit ids;
+ * imports with ids use insertMemories in a transaction, which must move the sequence between steps.
+ */
+export async function saveRows(
+  q: Queryable,
+  rows: NewMemory[],
+  vectors: { project: string; hash: string; chunk: number; vector: Float32Array }[],
+  model: string | null,
+): Promise<Inserted[]> {
+  if (!rows.length) return [];
+  // Each session named: created if new, its updated_at moved forward to its newest memory (never back).
+  const sessions = new Map<string, { id: string; project: string; at: string | null }>();
+  for (const r of rows) {
+    if (!r.session) continue;
+    const at = r.createdAt ?? null;
+    const s = sessions.get(r.session);
+    if (!s) sessions.set(r.session, { id: r.session, project: r.project, at });
+    else if (s.at !== null && (at === null || at > s.at)) s.at = at;
+  }
+  const res = await q.query<Inserted>(
+    `WITH s AS (
+       INSERT INTO sessions AS x (id, project, updated_at)
+       SELECT s.id, s.project, coalesce(s.at, now()) FROM jsonb_to_recordset($1::jsonb) AS s(id text, project text, at timestamptz)
+       ON CONFLICT (id) DO UPDATE SET updated_at = greatest(x.updated_at, EXCLUDED.updated_at)
+     ), ins AS (
+       INSERT INTO memories (project, session_id, kind, content, tags, metadata, content_hash, terms, term_count,
+                             created_at, updated_at)
+       SELECT r.project, r.session, r.kind, r.content, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.metadata,
+              r.hash, array_to_tsvector(ARRAY(SELECT jsonb_array_elements_text(r.terms))), r.term_count,
+              coalesce(r.created_at, now()), coalesce(r.updated_at, r.created_at, now())
+       FROM jsonb_to_recordset($2::jsonb) AS r(project text, session text, kind text, content text, tags jsonb,
+            metadata jsonb, hash text, terms jsonb, term_count integer, created_at timestamptz, updated_at timestamptz)
+       ON CONFLICT (project, content_hash) DO NOTHING
+       RETURNING id, project, content_hash, created_at
+     ), vec AS (
+       INSERT INTO memory_vectors (memory_id, model, chunk, project, embedding)
+       SELECT ins.id, $4, v.c, ins.project, v.e::vector
+       FROM ins JOIN jsonb_to_recordset($3::jsonb) AS v(p text, h text, c smallint, e text)
+         ON v.p = ins.project AND v.h = ins.content_hash
+     )
+     SELECT id, project, content_hash AS hash, ${isoOf("created_at")} AS created_at FROM ins`,
+    [
+      JSON.stringify([...sessions.values()]),
+      JSON.stringify(rows.map((r) => ({
+        project: r.project,
+        session: r.session,
+        kind: r.kind,
+        content: r.content,
+        tags: r.tags,
+        metadata: r.metadata,
+        hash: r.hash,
+        terms: r.terms,
+        term_count: r.termCount,
+        created_at: r.createdAt ?? null,
+        updated_at: r.updatedAt ?? null,
+      }))),
+      JSON.stringify(
+        vectors.map((v) => ({ p: v.project, h: v.hash, c: v.chunk, e: pgvector.toSql(Array.from(v.vector)) })),
+      ),
+      model,
+    ],
+  );
+  return res.rows;
+}
