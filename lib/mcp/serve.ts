@@ -7,12 +7,9 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import process from "node:process";
 import type { Config } from "../config.ts";
-import { Embedder } from "../embed/embedder.ts";
 import { configureLog, log } from "../log.ts";
-import { MemoryService } from "../memory/service.ts";
+import type { MemoryService } from "../memory/service.ts";
 import { createMcpServer } from "./server.ts";
-import { handleHook, hookSettings, parseHookInput } from "../hooks/handlers.ts";
-import { serveHooks } from "../hooks/socket.ts";
 
 /** Anything that calls console.log (a library, a stray debug line) must not corrupt the protocol stream. */
 export function guardStdout(): void {
@@ -30,27 +27,43 @@ const BACKFILL_LIMIT = 500;
 export async function serve(config: Config): Promise<void> {
   guardStdout();
   configureLog({ level: config.logLevel, file: config.logFile, stderr: true });
-  const service = new MemoryService(config, new Embedder(config), { autoSession: true });
-  const server = createMcpServer(service);
+  // The service's modules (pg, the memory service, the embedder's glue) load after the handshake: they are
+  // most of the start-up time, and `initialize` must not wait for them. A tool call that comes first waits.
+  let loading: Promise<MemoryService> | null = null;
+  const getService = () =>
+    loading ??= Promise.all([import("../memory/service.ts"), import("../embed/embedder.ts")]).then(
+      ([{ MemoryService }, { Embedder }]) => new MemoryService(config, new Embedder(config), { autoSession: true }),
+    );
+  const server = createMcpServer(getService);
 
   let warmed = false;
   let stopHooks = () => {};
   let backfilling = false;
   // Vectors for memories stored without one (no model then, or captured by a hook with no server running);
   // bounded per run, repeated every minute; `sage reindex` does everything at once.
-  const backfill = () => {
+  const backfill = async () => {
     if (backfilling) return;
     backfilling = true;
-    Promise.all([service.db.get(), service.embedder.ready()])
-      .then(() => service.reindex({ missingOnly: true, limit: BACKFILL_LIMIT }))
-      .then((r) => r.memories && log.info("added missing vectors", { memories: r.memories }))
-      .catch((err) => log.debug("background backfill skipped", { reason: err.message }))
-      .finally(() => backfilling = false);
+    try {
+      const service = await getService();
+      await Promise.all([service.db.get(), service.embedder.ready()]);
+      const r = await service.reindex({ missingOnly: true, limit: BACKFILL_LIMIT });
+      if (r.memories) log.info("added missing vectors", { memories: r.memories });
+    } catch (err) {
+      log.debug("background backfill skipped", { reason: (err as Error).message });
+    } finally {
+      backfilling = false;
+    }
   };
   const backfillTimer = setInterval(backfill, 60_000);
-  const warmUp = () => {
+  const warmUp = async () => {
     if (warmed) return;
     warmed = true;
+    const [service, { handleHook, hookSettings, parseHookInput }, { serveHooks }] = await Promise.all([
+      getService(),
+      import("../hooks/handlers.ts"),
+      import("../hooks/socket.ts"),
+    ]);
     service.warmUp();
     backfill();
     // Hooks of every Claude Code window ask a running server (model loaded) over a Unix socket.
@@ -59,8 +72,8 @@ export async function serve(config: Config): Promise<void> {
       return await handleHook(service, req.event, input, hookSettings(config, req.project));
     });
   };
-  server.server.oninitialized = warmUp;
-  const timer = setTimeout(warmUp, 2_000);
+  server.server.oninitialized = () => void warmUp();
+  const timer = setTimeout(() => void warmUp(), 2_000);
 
   let closing = false;
   const shutdown = async (why: string) => {
@@ -71,7 +84,7 @@ export async function serve(config: Config): Promise<void> {
     stopHooks();
     log.debug("shutting down", { why });
     await server.close().catch(() => {});
-    await service.close();
+    if (loading) await (await loading).close();
     Deno.exit(0);
   };
   // Claude Code ends a server by closing its stdin (and sometimes a signal).
@@ -85,5 +98,5 @@ export async function serve(config: Config): Promise<void> {
     }
   }
   await server.connect(new StdioServerTransport());
-  log.debug("serving MCP on stdio", { project: service.project });
+  log.debug("serving MCP on stdio");
 }

@@ -76,7 +76,11 @@ const metadata = z.record(z.string(), z.unknown()).optional().describe(
   "Free-form JSON object kept with the memory.",
 );
 
-export function createMcpServer(service: MemoryService): McpServer {
+/**
+ * The server; `getService` gives the memory service, which loads after the handshake (its modules are most of
+ * Sage's start-up time, and `initialize` must not wait for them).
+ */
+export function createMcpServer(getService: () => Promise<MemoryService>): McpServer {
   const server = new McpServer(
     { name: "sage", version: VERSION, title: "Sage — long-term memory" },
     { instructions: INSTRUCTIONS, capabilities: { logging: {} } },
@@ -107,7 +111,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     },
     (args: Args<typeof SaveConversationShape>) =>
       run("save_conversation", async () => {
-        const r = await service.saveConversation(args);
+        const r = await (await getService()).saveConversation(args);
         return { text: formatSave(r), data: { ...r } };
       }),
   );
@@ -134,7 +138,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     annotations: { idempotentHint: true },
   }, (args: Args<typeof SaveMemoryShape>) =>
     run("save_memory", async () => {
-      const r = await service.saveMemory(args);
+      const r = await (await getService()).saveMemory(args);
       return { text: formatSave(r), data: { ...r } };
     }));
 
@@ -167,7 +171,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     },
     (args: Args<typeof SearchMemoryShape>) =>
       run("search_memory", async () => {
-        const r = await service.search(args);
+        const r = await (await getService()).search(args);
         return { text: formatHits(r), data: { ...r } };
       }),
   );
@@ -196,7 +200,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     annotations: { readOnlyHint: true },
   }, (args: Args<typeof GetContextShape>) =>
     run("get_context", async () => {
-      const r = await service.context(args);
+      const r = await (await getService()).context(args);
       const text = r.text ||
         `No memories relevant to "${r.query}".${r.warnings.map((w) => `\nNote: ${w}.`).join("")}`;
       return { text, data: { ...r } };
@@ -210,7 +214,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     annotations: { readOnlyHint: true },
   }, (args: Args<typeof GetMemoryShape>) =>
     run("get_memory", async () => {
-      const m = await service.get(args.id);
+      const m = await (await getService()).get(args.id);
       return { text: formatMemory(m), data: { ...m } };
     }));
 
@@ -234,7 +238,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     },
     (args: Args<typeof UpdateMemoryShape>) =>
       run("update_memory", async () => {
-        const m = await service.update(args);
+        const m = await (await getService()).update(args);
         return { text: `Updated.\n${formatMemory(m)}`, data: { ...m } };
       }),
   );
@@ -266,7 +270,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     },
     (args: Args<typeof DeleteMemoryShape>) =>
       run("delete_memory", async () => {
-        const r = await service.delete(args);
+        const r = await (await getService()).delete(args);
         const missing = r.not_found.length ? ` Not found: ${r.not_found.join(", ")}.` : "";
         return {
           text: `Deleted ${r.deleted.length} memor${r.deleted.length === 1 ? "y" : "ies"}${
@@ -303,22 +307,22 @@ export function createMcpServer(service: MemoryService): McpServer {
       run("manage_session", async () => {
         switch (args.action) {
           case "create": {
-            const s = await service.createSession(args);
+            const s = await (await getService()).createSession(args);
             return {
               text: `Created and switched to ${formatSession(s)}`,
               data: { ...s },
             };
           }
           case "switch": {
-            const s = await service.switchSession(args);
+            const s = await (await getService()).switchSession(args);
             return { text: `Switched to ${formatSession(s)}`, data: { ...s } };
           }
           case "info": {
-            const s = await service.sessionInfo(args);
+            const s = await (await getService()).sessionInfo(args);
             return { text: formatSession(s), data: { ...s } };
           }
           case "list": {
-            const sessions = await service.listSessions(args);
+            const sessions = await (await getService()).listSessions(args);
             return { text: formatSessions(sessions), data: { sessions } };
           }
         }
@@ -357,7 +361,7 @@ export function createMcpServer(service: MemoryService): McpServer {
         const lines: string[] = [];
         let memories = 0;
         let truncated = false;
-        for await (const line of service.exportLines(args)) {
+        for await (const line of (await getService()).exportLines(args)) {
           const isMemory = args.format === "markdown" ? line.startsWith("\n## ") : line.startsWith('{"type":"memory"');
           if (isMemory && memories === max) {
             truncated = true;
@@ -383,7 +387,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     annotations: { readOnlyHint: true },
   }, () =>
     run("get_status", async () => {
-      const s = await service.status();
+      const s = await (await getService()).status();
       return { text: formatStatus(s), data: s };
     }));
 
@@ -425,7 +429,7 @@ export function createMcpServer(service: MemoryService): McpServer {
         type: "text",
         text:
           `Here is the status of Sage, my memory server. Summarise it in a few lines and point out anything that needs fixing.\n\n${
-            formatStatus(await service.status())
+            formatStatus(await (await getService()).status())
           }`,
       },
     }],
@@ -438,7 +442,7 @@ export function createMcpServer(service: MemoryService): McpServer {
   }, async ({ topic }: { topic: string }) => {
     let block: string;
     try {
-      const ctx = await service.context({ query: topic, token_budget: 3000 });
+      const ctx = await (await getService()).context({ query: topic, token_budget: 3000 });
       block = ctx.text ||
         `(Sage has no memories about "${topic}" in this project.)`;
     } catch (err) {
@@ -470,7 +474,7 @@ export function createMcpServer(service: MemoryService): McpServer {
       contents: [{
         uri: uri.href,
         mimeType: "application/json",
-        text: JSON.stringify(await service.status(), null, 2),
+        text: JSON.stringify(await (await getService()).status(), null, 2),
       }],
     }),
   );
@@ -483,7 +487,7 @@ export function createMcpServer(service: MemoryService): McpServer {
     contents: [{
       uri: uri.href,
       mimeType: "application/json",
-      text: JSON.stringify(await service.listSessions({ limit: 50 }), null, 2),
+      text: JSON.stringify(await (await getService()).listSessions({ limit: 50 }), null, 2),
     }],
   }));
 
@@ -499,7 +503,7 @@ export function createMcpServer(service: MemoryService): McpServer {
       contents: [{
         uri: uri.href,
         mimeType: "application/json",
-        text: JSON.stringify(await service.get(String(id)), null, 2),
+        text: JSON.stringify(await (await getService()).get(String(id)), null, 2),
       }],
     }),
   );
