@@ -1,13 +1,25 @@
 /**
  * Handshake: spawn `sage serve` → `initialize` reply, and → first `tools/list` reply, measured on raw pipes
- * (no client library in the timing). Each run is a fresh process; the database and model start in the
- * background, so these times must not depend on them.
+ * (no client library in the timing). Each run is a fresh process. The database connection and the model load
+ * start in the background, so these times must not depend on them; the scenarios prove it:
+ *   ready        database up and migrated, the model (e5-sized) loading in the background;
+ *   unreachable  the database URL points at a socket where no server listens;
+ *   creating     no database URL and an empty SAGE_HOME: Sage creates its private cluster (initdb, start,
+ *                CREATE DATABASE, migrations) while answering.
+ * Optionally also spawn → first `search_memory` reply: when the first useful answer arrives (cold start).
  */
-import { REPO, type Stats, stats } from "./support.ts";
+import { loadConfig } from "../lib/config.ts";
+import { stopCluster } from "../lib/db/cluster.ts";
+import { sageArgs, type Stats, stats } from "./support.ts";
 
 export interface HandshakeResult {
+  scenario: string;
+  runs: number;
   initialize_ms: Stats;
   tools_list_ms: Stats;
+  /** spawn → first search_memory reply (cold: database and model ready), when measured. */
+  first_search_ms?: Stats;
+  first_search_ok?: boolean;
 }
 
 const INIT = JSON.stringify({
@@ -18,46 +30,107 @@ const INIT = JSON.stringify({
 });
 const INITIALIZED = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
 const LIST = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+const SEARCH = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 3,
+  method: "tools/call",
+  params: { name: "search_memory", arguments: { query: "why did the staging deploy fail after the migration" } },
+});
 
-export async function benchHandshake(env: Record<string, string>, runs = 9): Promise<HandshakeResult> {
-  const init: number[] = [];
-  const list: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "--allow-all", "--config", `${REPO}/deno.json`, `${REPO}/main.ts`, "serve"],
-      env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    const enc = new TextEncoder();
-    // Claude Code writes initialize as soon as it has spawned the process.
-    await writer.write(enc.encode(INIT + "\n"));
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = "";
-    const nextLine = async () => {
+export interface Scenario {
+  name: string;
+  runs: number;
+  /** The environment of run i (a fresh SAGE_HOME per run, …). */
+  envFor: (i: number) => Promise<Record<string, string>>;
+  /** Also time the first search_memory reply. */
+  firstSearch?: boolean;
+  /** After each run (stop what the run started). */
+  after?: (env: Record<string, string>) => Promise<void>;
+}
+
+/** One fresh `sage serve`: [initialize ms, tools/list ms, first search ms | undefined, search ok]. */
+async function once(s: Scenario, i: number): Promise<[number, number, number | undefined, boolean]> {
+  const env = await s.envFor(i);
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: sageArgs("serve"),
+    env,
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const enc = new TextEncoder();
+  // Claude Code writes initialize as soon as it has spawned the process.
+  await writer.write(enc.encode(INIT + "\n"));
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const nextReply = async (id: number) => {
+    while (true) {
       while (!buf.includes("\n")) {
         const { value, done } = await reader.read();
         if (done) throw new Error("server closed stdout");
         buf += value;
       }
-      const i = buf.indexOf("\n");
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      return JSON.parse(line);
-    };
-    const r1 = await nextLine();
-    init.push(performance.now() - t0);
-    if (r1.id !== 1 || !r1.result) throw new Error(`bad initialize reply: ${JSON.stringify(r1)}`);
+      const at = buf.indexOf("\n");
+      const msg = JSON.parse(buf.slice(0, at));
+      buf = buf.slice(at + 1);
+      if (msg.id === id) return msg; // notifications and logging messages are skipped
+    }
+  };
+  try {
+    const r1 = await nextReply(1);
+    const init = performance.now() - t0;
+    if (!r1.result) throw new Error(`bad initialize reply: ${JSON.stringify(r1)}`);
     await writer.write(enc.encode(INITIALIZED + "\n" + LIST + "\n"));
-    const r2 = await nextLine();
-    list.push(performance.now() - t0);
-    if (r2.id !== 2 || !r2.result?.tools) throw new Error(`bad tools/list reply: ${JSON.stringify(r2)}`);
-    await writer.close();
-    await reader.cancel();
+    const r2 = await nextReply(2);
+    const list = performance.now() - t0;
+    if (!r2.result?.tools) throw new Error(`bad tools/list reply: ${JSON.stringify(r2)}`);
+    if (!s.firstSearch) return [init, list, undefined, true];
+    await writer.write(enc.encode(SEARCH + "\n"));
+    const r3 = await nextReply(3);
+    return [init, list, performance.now() - t0, !!r3.result && !r3.result.isError];
+  } finally {
+    await writer.close().catch(() => {});
+    await reader.cancel().catch(() => {});
     await child.status;
+    await s.after?.(env);
   }
-  return { initialize_ms: stats(init), tools_list_ms: stats(list) };
+}
+
+/** The scenarios' runs in rotation (run 1 of each, run 2 of each, …), so they share the machine's noise. */
+export async function benchHandshakes(scenarios: Scenario[]): Promise<HandshakeResult[]> {
+  const samples = scenarios.map(() => ({
+    init: [] as number[],
+    list: [] as number[],
+    search: [] as number[],
+    ok: true,
+  }));
+  const most = Math.max(...scenarios.map((s) => s.runs));
+  for (let i = 0; i < most; i++) {
+    for (const [k, s] of scenarios.entries()) {
+      if (i >= s.runs) continue;
+      const [init, list, search, ok] = await once(s, i);
+      samples[k].init.push(init);
+      samples[k].list.push(list);
+      if (search !== undefined) samples[k].search.push(search);
+      samples[k].ok &&= ok;
+    }
+  }
+  return scenarios.map((s, k) => ({
+    scenario: s.name,
+    runs: s.runs,
+    initialize_ms: stats(samples[k].init),
+    tools_list_ms: stats(samples[k].list),
+    ...(s.firstSearch ? { first_search_ms: stats(samples[k].search), first_search_ok: samples[k].ok } : {}),
+  }));
+}
+
+/** Stops the private cluster a `creating` run made, and removes its home. */
+export async function stopPrivateCluster(env: Record<string, string>): Promise<void> {
+  const home = env.SAGE_HOME;
+  if (!home) return;
+  await stopCluster(loadConfig({ home }, {})).catch(() => {});
+  await Deno.remove(home, { recursive: true }).catch(() => {});
 }
