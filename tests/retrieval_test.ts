@@ -99,8 +99,16 @@ test("save keeps memories that differ in a number, a negation, or the kind", asy
     project: p,
   });
   assert.notEqual(g.id, f.id); // two words in ten differ
-  const h = await s.saveMemory({ content: "Replica beta keeps 7 days, replica gamma keeps 9 days.", kind: "fact", project: p });
-  const i = await s.saveMemory({ content: "Replica beta keeps 9 days, replica gamma keeps 7 days.", kind: "fact", project: p });
+  const h = await s.saveMemory({
+    content: "Replica beta keeps 7 days, replica gamma keeps 9 days.",
+    kind: "fact",
+    project: p,
+  });
+  const i = await s.saveMemory({
+    content: "Replica beta keeps 9 days, replica gamma keeps 7 days.",
+    kind: "fact",
+    project: p,
+  });
   assert.notEqual(i.id, h.id); // the same words and numbers, in another order: another meaning
 });
 

@@ -92,7 +92,7 @@ async function forward(texts: string[]): Promise<{ data: Float32Array; dims: num
       const off = (i * t + j) * d;
       for (let k = 0; k < d; k++) v[k] += h[off + k];
     }
-    if (n) for (let k = 0; k < d; k++) v[k] /= n;
+    if (n) { for (let k = 0; k < d; k++) v[k] /= n; }
   }
   return { data: pooled, dims: d };
 }
