@@ -8,6 +8,7 @@ import pg from "pg";
 import { loadConfig } from "../lib/config.ts";
 import { clusterPaths, ensureCluster, stopCluster } from "../lib/db/cluster.ts";
 import { configureLog } from "../lib/log.ts";
+import { mulberry32 } from "../tests/support/tiny_model.ts";
 
 configureLog({ level: "warn" });
 
@@ -232,17 +233,8 @@ export async function machine(): Promise<Record<string, unknown>> {
 
 // ---- synthetic memories -------------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the tiny test model's. */
+export const rng = mulberry32;
 
 const WORDS = (
   "the a we decided to use postgres for storage because it handles vectors well and the team knows it " +

@@ -4,25 +4,7 @@
  * Claude Code starts the server itself for the health check, so this proves the handshake Claude Code sees.
  */
 import assert from "node:assert/strict";
-import { freshDatabase, MODEL, REPO, tempDir } from "./support/harness.ts";
-
-function findClaude(): string {
-  for (const p of [`${REPO}/.tools/bin/claude`, ...(Deno.env.get("PATH") ?? "").split(":").map((d) => `${d}/claude`)]) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error("the Claude Code CLI is not installed: run scripts/setup --dev");
-}
-
-async function claude(args: string[], env: Record<string, string>, cwd: string) {
-  const out = await new Deno.Command(findClaude(), { args, env, clearEnv: true, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { claude, freshDatabase, MODEL, REPO, tempDir } from "./support/harness.ts";
 
 Deno.test("Claude Code: claude mcp add + claude mcp list shows sage Connected", async () => {
   const home = await tempDir("claude-home-");

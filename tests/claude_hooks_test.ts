@@ -5,33 +5,7 @@
  * install` writes are the ones Claude Code reads, and that what Sage prints is what Claude Code accepts.
  */
 import assert from "node:assert/strict";
-import { freshDatabase, MODEL, REPO, runSage, tempDir } from "./support/harness.ts";
-
-function findClaude(): string {
-  for (const p of [`${REPO}/.tools/bin/claude`, ...(Deno.env.get("PATH") ?? "").split(":").map((d) => `${d}/claude`)]) {
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error("the Claude Code CLI is not installed: run scripts/setup --dev");
-}
-
-async function claude(args: string[], env: Record<string, string>, cwd: string) {
-  const out = await new Deno.Command(findClaude(), {
-    args,
-    env,
-    clearEnv: true,
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { claude, freshDatabase, MODEL, REPO, runSage, tempDir } from "./support/harness.ts";
 
 const DECISION = "We decided to keep the memory store in PostgreSQL with pgvector, because vectors and keyword " +
   "search then live in one database.";

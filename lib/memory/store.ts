@@ -56,9 +56,9 @@ export async function insertMemories(q: Queryable, rows: NewMemory[]): Promise<I
   return [...out, ...await insertRows(q, rows.filter((r) => r.id === undefined))];
 }
 
-async function insertRows(q: Queryable, rows: NewMemory[]): Promise<Inserted[]> {
-  if (!rows.length) return [];
-  const payload = rows.map((r) => ({
+/** A row as it travels to jsonb_to_recordset (the column names of the SQL below). */
+function rowPayload(r: NewMemory) {
+  return {
     id: r.id ?? null,
     project: r.project,
     session: r.session,
@@ -71,7 +71,12 @@ async function insertRows(q: Queryable, rows: NewMemory[]): Promise<Inserted[]> 
     term_count: r.termCount,
     created_at: r.createdAt ?? null,
     updated_at: r.updatedAt ?? null,
-  }));
+  };
+}
+
+async function insertRows(q: Queryable, rows: NewMemory[]): Promise<Inserted[]> {
+  if (!rows.length) return [];
+  const payload = rows.map(rowPayload);
   const res = await q.query<Inserted>(
     `INSERT INTO memories (id, project, session_id, kind, content, tags, metadata, content_hash, terms, term_count,
                            created_at, updated_at)
@@ -385,19 +390,7 @@ export async function saveRows(
      SELECT id, project, content_hash AS hash, ${isoOf("created_at")} AS created_at FROM ins`,
     [
       JSON.stringify([...sessions.values()]),
-      JSON.stringify(rows.map((r) => ({
-        project: r.project,
-        session: r.session,
-        kind: r.kind,
-        content: r.content,
-        tags: r.tags,
-        metadata: r.metadata,
-        hash: r.hash,
-        terms: r.terms,
-        term_count: r.termCount,
-        created_at: r.createdAt ?? null,
-        updated_at: r.updatedAt ?? null,
-      }))),
+      JSON.stringify(rows.map(rowPayload)),
       JSON.stringify(
         vectors.map((v) => ({ p: v.project, h: v.hash, c: v.chunk, e: pgvector.toSql(Array.from(v.vector)) })),
       ),

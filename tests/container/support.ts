@@ -4,6 +4,7 @@
  * carries no ps).
  */
 import assert from "node:assert/strict";
+import { concatBytes, runCommand } from "../support/process.ts";
 
 export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 export const SCRIPT = `${REPO}/run_sage_single.sh`;
@@ -85,22 +86,11 @@ export async function runScript(
   args: string[],
   options: { volume: string; stdin?: string; cwd?: string; env?: Record<string, string> },
 ): Promise<Output> {
-  const child = new Deno.Command(SCRIPT, {
-    args,
+  return await runCommand(SCRIPT, args, {
     env: scriptEnv(options.volume, options.env),
-    clearEnv: true,
     cwd: options.cwd ?? ROOT,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(options.stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    stdin: options.stdin,
+  });
 }
 
 // ---- JSON-RPC over a child's STDIO -------------------------------------------------------------------------------
@@ -275,13 +265,7 @@ export class Rpc {
    * (a banner, a log line or a PostgreSQL message would fail it). Returns how many messages there were.
    */
   checkStdout(): number {
-    const total = this.stdoutChunks.reduce((n, c) => n + c.length, 0);
-    const bytes = new Uint8Array(total);
-    let off = 0;
-    for (const c of this.stdoutChunks) {
-      bytes.set(c, off);
-      off += c.length;
-    }
+    const bytes = concatBytes(this.stdoutChunks);
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     assert.ok(text.length > 0, `nothing on stdout; stderr:\n${this.stderr}`);
     assert.equal(text[0], "{", `stdout does not start with a JSON-RPC message: ${JSON.stringify(text.slice(0, 200))}`);

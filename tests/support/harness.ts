@@ -8,6 +8,9 @@ import { type Config, loadConfig } from "../../lib/config.ts";
 import { Embedder } from "../../lib/embed/embedder.ts";
 import { configureLog } from "../../lib/log.ts";
 import { MemoryService, type ServiceOptions } from "../../lib/memory/service.ts";
+import { runCommand, type RunResult } from "./process.ts";
+
+export type { RunResult };
 
 configureLog({ level: "warn" });
 
@@ -106,33 +109,39 @@ export function sageArgs(args: string[]): { command: string; args: string[] } {
   };
 }
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `sage <args>` to completion. */
 export async function runSage(
   args: string[],
   options: { env?: Record<string, string>; stdin?: string | Uint8Array; cwd?: string } = {},
 ): Promise<RunResult> {
   const { command, args: full } = sageArgs(args);
-  const child = new Deno.Command(command, {
-    args: full,
-    env: sageEnv(options.env),
+  return await runCommand(command, full, { env: sageEnv(options.env), cwd: options.cwd ?? ROOT, stdin: options.stdin });
+}
+
+/** The Claude Code CLI scripts/setup --dev installs (or one on PATH); the tests that use it fail without it. */
+export function findClaude(): string {
+  for (const p of [`${REPO}/.tools/bin/claude`, ...(Deno.env.get("PATH") ?? "").split(":").map((d) => `${d}/claude`)]) {
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch {
+      // not here
+    }
+  }
+  throw new Error("the Claude Code CLI is not installed: run scripts/setup --dev");
+}
+
+/** Runs `claude <args>` with exactly `env` (an isolated HOME, say), within two minutes. */
+export async function claude(args: string[], env: Record<string, string>, cwd: string): Promise<RunResult> {
+  const out = await new Deno.Command(findClaude(), {
+    args,
+    env,
     clearEnv: true,
-    cwd: options.cwd ?? ROOT,
-    stdin: options.stdin === undefined ? "null" : "piped",
+    cwd,
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
-    await w.close();
-  }
-  const out = await child.output();
+    signal: AbortSignal.timeout(120_000),
+  }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -7,6 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/client/stdio.d.ts"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ROOT, sageArgs, sageEnv } from "./harness.ts";
+import { concatBytes } from "./process.ts";
 
 /** A tool result as the MCP spec defines it (the SDK's zod-derived type is lost under Deno). */
 export interface ToolResult {
@@ -170,14 +171,7 @@ export class RawServer {
 
   /** All of stdout as bytes. */
   stdout(): Uint8Array {
-    const total = this.stdoutBytes.reduce((n, c) => n + c.length, 0);
-    const all = new Uint8Array(total);
-    let off = 0;
-    for (const c of this.stdoutBytes) {
-      all.set(c, off);
-      off += c.length;
-    }
-    return all;
+    return concatBytes(this.stdoutBytes);
   }
 }
 
