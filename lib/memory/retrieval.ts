@@ -142,8 +142,6 @@ export async function vectorSearch(
   vector: Float32Array,
   f: SearchFilters,
   k: number,
-  /** false: only the nearest memories (the near-duplicate check), no chance baseline. */
-  baseline = true,
 ): Promise<VectorList> {
   const inScope = await scopeSize(db, f.project);
   const params: unknown[] = [pgvector.toSql(Array.from(vector))];
@@ -165,7 +163,7 @@ export async function vectorSearch(
     );
     const first = res.rows[0];
     const hits = res.rows.map((r) => ({ id: r.id, score: r.score }));
-    if ((first?.n ?? 0) >= MIN_BASELINE || f.project === null || !baseline) {
+    if ((first?.n ?? 0) >= MIN_BASELINE || f.project === null) {
       return { hits, mean: first?.mean ?? 0, sd: first?.sd ?? 0, n: first?.n ?? 0 };
     }
     // Too few memories in scope to know what chance similarity looks like: ask the whole database.
@@ -186,7 +184,6 @@ export async function vectorSearch(
      ) c GROUP BY id ORDER BY score DESC LIMIT ${Math.floor(k)}`,
     params,
   );
-  if (!baseline) return { hits: res.rows, mean: 0, sd: 0, n: inScope };
   const base = await chanceLevel(db, model, params[0] as string, f.project, inScope);
   return { hits: res.rows, mean: base.mean, sd: base.sd, n: inScope };
 }

@@ -74,22 +74,30 @@ function rowPayload(r: NewMemory) {
   };
 }
 
-async function insertRows(q: Queryable, rows: NewMemory[]): Promise<Inserted[]> {
-  if (!rows.length) return [];
-  const payload = rows.map(rowPayload);
-  const res = await q.query<Inserted>(
-    `INSERT INTO memories (id, project, session_id, kind, content, tags, metadata, content_hash, terms, term_count,
+/**
+ * INSERT … SELECT of memories from a JSON array of rowPayload()s in parameter `param`: one statement for any
+ * number of rows; a row whose (project, content) exists is skipped; a row without id gets the next from the
+ * sequence. Shared by the import path (insertRows) and the one-statement save (saveRows).
+ */
+function insertMemoriesFrom(param: string): string {
+  return `INSERT INTO memories (id, project, session_id, kind, content, tags, metadata, content_hash, terms, term_count,
                            created_at, updated_at)
      SELECT coalesce(r.id, nextval(pg_get_serial_sequence('sage.memories', 'id'))), r.project, r.session, r.kind,
             r.content, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.metadata, r.hash,
             array_to_tsvector(ARRAY(SELECT jsonb_array_elements_text(r.terms))), r.term_count,
             coalesce(r.created_at, now()), coalesce(r.updated_at, r.created_at, now())
-     FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, project text, session text, kind text, content text,
+     FROM jsonb_to_recordset(${param}::jsonb) AS r(id bigint, project text, session text, kind text, content text,
           tags jsonb, metadata jsonb, hash text, terms jsonb, term_count integer, created_at timestamptz,
           updated_at timestamptz)
-     ON CONFLICT (project, content_hash) DO NOTHING
+     ON CONFLICT (project, content_hash) DO NOTHING`;
+}
+
+async function insertRows(q: Queryable, rows: NewMemory[]): Promise<Inserted[]> {
+  if (!rows.length) return [];
+  const res = await q.query<Inserted>(
+    `${insertMemoriesFrom("$1")}
      RETURNING id, project, content_hash AS hash, ${isoOf("created_at")} AS created_at`,
-    [JSON.stringify(payload)],
+    [JSON.stringify(rows.map(rowPayload))],
   );
   return res.rows;
 }
@@ -372,14 +380,7 @@ export async function saveRows(
        SELECT s.id, s.project, coalesce(s.at, now()) FROM jsonb_to_recordset($1::jsonb) AS s(id text, project text, at timestamptz)
        ON CONFLICT (id) DO UPDATE SET updated_at = greatest(x.updated_at, EXCLUDED.updated_at)
      ), ins AS (
-       INSERT INTO memories (project, session_id, kind, content, tags, metadata, content_hash, terms, term_count,
-                             created_at, updated_at)
-       SELECT r.project, r.session, r.kind, r.content, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.metadata,
-              r.hash, array_to_tsvector(ARRAY(SELECT jsonb_array_elements_text(r.terms))), r.term_count,
-              coalesce(r.created_at, now()), coalesce(r.updated_at, r.created_at, now())
-       FROM jsonb_to_recordset($2::jsonb) AS r(project text, session text, kind text, content text, tags jsonb,
-            metadata jsonb, hash text, terms jsonb, term_count integer, created_at timestamptz, updated_at timestamptz)
-       ON CONFLICT (project, content_hash) DO NOTHING
+       ${insertMemoriesFrom("$2")}
        RETURNING id, project, content_hash, created_at
      ), vec AS (
        INSERT INTO memory_vectors (memory_id, model, chunk, project, embedding)
