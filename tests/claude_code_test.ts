@@ -3,8 +3,7 @@
  * `claude mcp add sage -- <checkout>/sage serve`, then `claude mcp list` must report sage as Connected.
  * Claude Code starts the server itself for the health check, so this proves the handshake Claude Code sees.
  */
-import assert from "node:assert/strict";
-import { claude, freshDatabase, MODEL, REPO, tempDir } from "./support/harness.ts";
+import { assertRegistersConnected, freshDatabase, MODEL, REPO, tempDir } from "./support/harness.ts";
 
 Deno.test("Claude Code: claude mcp add + claude mcp list shows sage Connected", async () => {
   const home = await tempDir("claude-home-");
@@ -18,12 +17,5 @@ Deno.test("Claude Code: claude mcp add + claude mcp list shows sage Connected", 
     SAGE_LOG_LEVEL: "warn",
     DISABLE_AUTOUPDATER: "1",
   };
-  const add = await claude(["mcp", "add", "sage", "--", `${REPO}/sage`, "serve"], env, project);
-  assert.equal(add.code, 0, add.stderr + add.stdout);
-  const list = await claude(["mcp", "list"], env, project);
-  assert.equal(list.code, 0, list.stderr + list.stdout);
-  const line = list.stdout.split("\n").find((l) => l.startsWith("sage:"));
-  assert.ok(line, `sage missing from claude mcp list:\n${list.stdout}`);
-  assert.match(line, /Connected/, line);
-  assert.doesNotMatch(line, /Failed|✗/, line);
+  await assertRegistersConnected(env, project);
 });

@@ -5,7 +5,7 @@
  * install` writes are the ones Claude Code reads, and that what Sage prints is what Claude Code accepts.
  */
 import assert from "node:assert/strict";
-import { claude, freshDatabase, MODEL, REPO, runSage, tempDir } from "./support/harness.ts";
+import { assertRegistersConnected, claude, freshDatabase, MODEL, REPO, runSage, tempDir } from "./support/harness.ts";
 
 const DECISION = "We decided to keep the memory store in PostgreSQL with pgvector, because vectors and keyword " +
   "search then live in one database.";
@@ -42,13 +42,7 @@ Deno.test("Claude Code runs the installed hooks: SessionStart and UserPromptSubm
   assert.equal(installed("UserPromptSubmit"), `${REPO}/sage hook UserPromptSubmit`);
 
   // The MCP server next to the hooks, in the same HOME.
-  const add = await claude(["mcp", "add", "sage", "--", `${REPO}/sage`, "serve"], env, project);
-  assert.equal(add.code, 0, add.stderr + add.stdout);
-  const list = await claude(["mcp", "list"], env, project);
-  assert.equal(list.code, 0, list.stderr + list.stdout);
-  const line = list.stdout.split("\n").find((l) => l.startsWith("sage:"));
-  assert.ok(line, `sage missing from claude mcp list:\n${list.stdout}`);
-  assert.match(line, /Connected/, line);
+  await assertRegistersConnected(env, project);
 
   const debugLog = `${home}/claude-debug.log`;
   const run = await claude(

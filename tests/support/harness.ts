@@ -2,6 +2,7 @@
  * What every test file shares: the cluster and model that tests/run.ts prepared, a fresh database per call, a
  * memory service wired to it, and a way to run `sage` itself as a child process.
  */
+import assert from "node:assert/strict";
 // @ts-types="@types/pg"
 import pg from "pg";
 import { type Config, loadConfig } from "../../lib/config.ts";
@@ -144,4 +145,16 @@ export async function claude(args: string[], env: Record<string, string>, cwd: s
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** `claude mcp add sage -- <checkout>/sage serve` (the README's command), then `claude mcp list` must show Connected. */
+export async function assertRegistersConnected(env: Record<string, string>, project: string): Promise<void> {
+  const add = await claude(["mcp", "add", "sage", "--", `${REPO}/sage`, "serve"], env, project);
+  assert.equal(add.code, 0, add.stderr + add.stdout);
+  const list = await claude(["mcp", "list"], env, project);
+  assert.equal(list.code, 0, list.stderr + list.stdout);
+  const line = list.stdout.split("\n").find((l) => l.startsWith("sage:"));
+  assert.ok(line, `sage missing from claude mcp list:\n${list.stdout}`);
+  assert.match(line, /Connected/, line);
+  assert.doesNotMatch(line, /Failed|✗/, line);
 }
