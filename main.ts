@@ -5,7 +5,6 @@
 import { main } from "./lib/cli/main.ts";
 
 if (import.meta.main) {
-  const code = await main(Deno.args);
-  // `serve` keeps running until stdin closes; every other command ends here.
-  if (code !== -1) Deno.exit(code);
+  // `serve` returns when the client closes stdin; every other command when it is done.
+  Deno.exit(await main(Deno.args));
 }

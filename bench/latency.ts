@@ -9,7 +9,7 @@
  * - larger sizes are topped up with `sage import` with no model (Sage's own keyword path: terms, BM25 statistics,
  *   one transaction per 200) and then each new memory gets one random unit vector by SQL, tagged with the running
  *   model's key and dimension, so Sage's vector search treats them as its own. The model's HNSW index is dropped
- *   for the fill and rebuilt with the same DDL Sage uses (lib/db/vector_index.ts), timed;
+ *   for the fill and rebuilt with the same DDL Sage uses (lib/db/repos/models.ts), timed;
  * - then VACUUM ANALYZE, so no autovacuum competes with the timed calls.
  * With a peer (peer.ts), the official memory server gets the same saves and searches at each size, in blocks
  * alternating with Sage's calls.
@@ -18,10 +18,11 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/client/stdio.d.ts"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { indexName } from "../lib/db/vector_index.ts";
+import { indexName } from "../lib/db/repos/models.ts";
 import { openPeer, type PeerPoint } from "./peer.ts";
 import { readModelSpec } from "../lib/embed/model.ts";
-import { EXACT_SCAN_LIMIT, sqlLiteral } from "../lib/memory/retrieval.ts";
+import { EXACT_SCAN_LIMIT } from "../lib/db/repos/candidates.ts";
+import { sqlLiteral } from "../lib/db/sql.ts";
 import {
   type Bench,
   childEnv,

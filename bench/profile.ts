@@ -13,7 +13,8 @@ import type pg from "pg";
 import { loadConfig } from "../lib/config.ts";
 import type { Database, Queryable } from "../lib/db/database.ts";
 import { Embedder } from "../lib/embed/embedder.ts";
-import { MemoryService } from "../lib/memory/service.ts";
+import { createService } from "../lib/app.ts";
+import { DbConnection } from "../lib/db/connect.ts";
 import { type ModelChoice, rng, round, type Stats, stats, syntheticQuery, syntheticText } from "./support.ts";
 import { PROJECT } from "./latency.ts";
 
@@ -121,9 +122,10 @@ export async function profileSearch(
     { SAGE_EMBED_DTYPE: choice.dtype },
   );
   const embedder = new Embedder(config);
-  const service = new MemoryService(config, embedder, { autoSession: true }); // as the MCP server makes it
+  const conn = new DbConnection(config);
+  const service = createService(config, { autoSession: true, conn, embedder }); // as the MCP server makes it
   try {
-    const db = await service.db.get();
+    const db = await conn.get();
     await embedder.ready();
     const sink = { calls: [] as Call[] };
     instrument(db, sink);

@@ -10,8 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
-import { Embedder } from "../lib/embed/embedder.ts";
-import { MemoryService } from "../lib/memory/service.ts";
+import { createService } from "../lib/app.ts";
 import { round, startBench, table } from "./support.ts";
 
 interface EvalFile {
@@ -49,7 +48,7 @@ const external = Deno.env.get("DATABASE_URL");
 const bench = external ? null : await startBench();
 const url = external ?? await bench!.freshDatabase();
 const config = { ...loadConfig({ "db-url": url }, {}), modelPath, logLevel: "warn" as const };
-const service = new MemoryService(config, new Embedder(config));
+const service = createService(config);
 const limit = Number(values.limit);
 
 try {

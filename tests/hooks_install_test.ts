@@ -5,7 +5,7 @@
  * them with (paths with spaces, quotes, `$`; Windows paths).
  */
 import assert from "node:assert/strict";
-import { addSageHooks, HOOK_EVENTS, hookCommand, isSageCommand, removeSageHooks } from "../lib/hooks/install.ts";
+import { addSageHooks, HOOK_EVENTS, hookCommand, isSageCommand, removeSageHooks } from "../lib/hooks/settings.ts";
 import { REPO, type RunResult, runSage, tempDir } from "./support/harness.ts";
 
 const ORIGINAL = {

@@ -4,7 +4,7 @@
  * the hook works directly against the database; with a `sage serve` running it asks the server over its socket.
  */
 import assert from "node:assert/strict";
-import { parseTranscript } from "../lib/hooks/transcript.ts";
+import { parseTranscript } from "../lib/memory/transcript.ts";
 import { estimateTokens } from "../lib/text/tokens.ts";
 import { admin, freshDatabase, newService, type RunResult, runSage, tempDir } from "./support/harness.ts";
 import { connectSage, dbName } from "./support/mcp_client.ts";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { MemoryService } from "../lib/memory/service.ts";
-import type { SearchResult } from "../lib/memory/types.ts";
+import type { SearchResult } from "../lib/types.ts";
 import { timeHint } from "../lib/text/time.ts";
 import { admin, newService, type TestService } from "./support/harness.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { SageError } from "../lib/errors.ts";
 import type { MemoryService } from "../lib/memory/service.ts";
-import type { SearchResult } from "../lib/memory/types.ts";
+import type { SearchResult } from "../lib/types.ts";
 import { estimateTokens } from "../lib/text/tokens.ts";
 import { admin, newService, tempDir, type TestService } from "./support/harness.ts";
 import { writeTinyModel } from "./support/tiny_model.ts";
@@ -94,7 +94,7 @@ test("save → get round trip keeps every field", async () => {
   assert.equal(m.created_at, r.created_at);
   assert.equal(m.updated_at, m.created_at);
   assert.equal(m.content_hash, createHash("sha256").update(m.content).digest("hex"));
-  assert.deepEqual(m.embedding, { model: s.embedder.status().key, chunks: 1 });
+  assert.deepEqual(m.embedding, { model: (await s.loadModel()).key, chunks: 1 });
   // Also by a string id, as MCP clients sometimes send it.
   assert.equal((await s.get(String(r.id))).id, r.id);
   await failsWith(s.get(99_999_999), "not_found", /no memory with id 99999999/);
@@ -595,7 +595,7 @@ test("status counts match the database", async () => {
     `SELECT (SELECT count(*) FROM sage.memories)::int AS total,
             (SELECT count(*) FROM sage.sessions)::int AS sessions,
             (SELECT count(DISTINCT memory_id) FROM sage.memory_vectors WHERE model = $1)::int AS vectors`,
-    [s.embedder.status().key],
+    [(await s.loadModel()).key],
   );
   assert.equal(counts.memories, truth.total);
   assert.equal(counts.sessions, truth.sessions);
@@ -645,7 +645,7 @@ test("without a model: saving is keyword-only with a warning; vector search fail
   assert.deepEqual(ids(await m.search({ query: "database", mode: "vector" })), [], "no vectors yet");
   const done = await m.reindex({ missingOnly: true });
   assert.deepEqual(done, { embedded: 2, memories: 2, removed_models: [] });
-  assert.deepEqual((await m.get(r.id)).embedding, { model: m.embedder.status().key, chunks: 1 });
+  assert.deepEqual((await m.get(r.id)).embedding, { model: (await m.loadModel()).key, chunks: 1 });
   assert.equal((await m.search({ query: "database", mode: "vector" })).hits[0].id, r.id);
   assert.equal((await m.search({ query: "vehicle", mode: "vector" })).hits[0].id, r2.id);
   assert.deepEqual(await m.reindex({ missingOnly: true }), { embedded: 0, memories: 0, removed_models: [] });
@@ -653,7 +653,7 @@ test("without a model: saving is keyword-only with a warning; vector search fail
   // A service that has not loaded the model yet still reports the stored vectors on its first call.
   const fresh = await newService({ url: t.url, project: "/p/nomodel" });
   extra.push(fresh);
-  assert.deepEqual((await fresh.service.get(r.id)).embedding, { model: m.embedder.status().key, chunks: 1 });
+  assert.deepEqual((await fresh.service.get(r.id)).embedding, { model: (await m.loadModel()).key, chunks: 1 });
 });
 
 test("reindex after a model change keeps only the new model's vectors", async () => {
@@ -664,14 +664,14 @@ test("reindex after a model change keeps only the new model's vectors", async ()
     "the kitten knocked over a plant",
     "invoice totals for march",
   ]);
-  const oldKey = a.service.embedder.status().key!;
+  const oldKey = (await a.service.loadModel()).key;
   const dir = await tempDir("model48-");
   await writeTinyModel(`${dir}/tiny-48`, { dim: 48 });
   const b = await newService({ url: a.url, project: "/p/model-change", model: `${dir}/tiny-48` });
   extra.push(b);
   // Before reindexing, the new model sees no vectors of its own, and never compares with the old ones.
   assert.deepEqual(ids(await b.service.search({ query: "database", mode: "vector" })), []);
-  const newKey = b.service.embedder.status().key!;
+  const newKey = (await b.service.loadModel()).key;
   assert.notEqual(newKey, oldKey);
   const res = await b.service.reindex();
   assert.equal(res.memories, 3);

@@ -68,7 +68,7 @@ async function counts(url: string): Promise<{ memories: number; sessions: number
 
 async function exportAll(s: MemoryService, input: Record<string, unknown> = { all_projects: true }): Promise<string[]> {
   const lines: string[] = [];
-  for await (const line of s.exportLines(input)) lines.push(line);
+  for await (const line of s.exportLines(input)) lines.push(line.text);
   return lines;
 }
 
@@ -105,7 +105,7 @@ test("JSONL export → import into an empty database reproduces every memory and
   assert.match(JSON.parse(lines[3]).created_at, /\.\d{6}Z$/);
 
   const dst = await service({ project: "/somewhere/else" });
-  await dst.service.db.get(); // migrated, still empty
+  await dst.service.migrate(); // migrated, still empty
   assert.deepEqual(await counts(dst.url), { memories: 0, sessions: 0 });
   const stats = await dst.service.importLines(lines);
   assert.deepEqual(stats, { read: 10, sessions: 3, imported: 7, duplicates: 0, remapped: 0 });

@@ -32,7 +32,7 @@ export interface CommandContext {
   config: Config;
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
-  /** The memory service (created on first use; closed by the dispatcher). */
+  /** The memory service (built by lib/app.ts on first use; closed by the dispatcher). */
   service(): Promise<MemoryService>;
 }
 

@@ -92,13 +92,7 @@ export const command: CommandSpec = {
     } else {
       try {
         const spec = await readModelSpec(config.modelPath, config.embedDtype);
-        const t0 = performance.now();
-        const model = await service.embedder.ready();
-        const loadMs = Math.round(performance.now() - t0);
-        const [en, zh] = await service.embedder.embedPassages([
-          "The database migration finished.",
-          "数据库迁移完成了。",
-        ]);
+        const { model, loadMs, english: en, chinese: zh } = await service.checkModel();
         add({
           ok: true,
           label:

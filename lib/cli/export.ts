@@ -32,7 +32,7 @@ export const command: CommandSpec = {
           session: ctx.values.session,
         })
       ) {
-        const bytes = enc.encode(format === "jsonl" ? `${line}\n` : line);
+        const bytes = enc.encode(format === "jsonl" ? `${line.text}\n` : line.text);
         for (let off = 0; off < bytes.length;) off += await sink.write(bytes.subarray(off));
         lines++;
       }

@@ -1,7 +1,7 @@
 /**
  * The command-line edge: finds the subcommand, parses its flags (node:util parseArgs), builds the config and
  * runs it. Commands load lazily, so `sage serve` pulls in nothing it does not use. Exit codes: 0 success,
- * 1 failure (the message says why), 2 bad usage.
+ * 1 failure (the message says why), 2 bad usage, 3 `sage db status` when the private cluster is not running.
  */
 import { parseArgs } from "node:util";
 import { type GlobalFlags, loadConfig, sageHome } from "../config.ts";
@@ -24,8 +24,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import("./doctor.ts"),
   },
   db: { summary: "start, stop or inspect the private PostgreSQL cluster", load: () => import("./db.ts") },
-  hook: { summary: "handle a Claude Code hook event (reads its JSON on stdin)", load: () => import("./hook.ts") },
-  hooks: { summary: "install or remove Sage's Claude Code hooks", load: () => import("./hooks.ts") },
+  hook: { summary: "handle a Claude Code hook event (reads its JSON on stdin)", load: () => import("./hook_event.ts") },
+  hooks: { summary: "install or remove Sage's Claude Code hooks", load: () => import("./hooks_settings.ts") },
 };
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -116,16 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       values,
       positionals: parsed.positionals,
       // Loaded on first use: `serve` and `hook` start without the service's module graph.
-      service: async () => {
-        if (!service) {
-          const [{ MemoryService }, { Embedder }] = await Promise.all([
-            import("../memory/service.ts"),
-            import("../embed/embedder.ts"),
-          ]);
-          service = new MemoryService(config, new Embedder(config));
-        }
-        return service;
-      },
+      service: async () => (service ??= (await import("../app.ts")).createService(config)),
     });
   } catch (err) {
     // A hook must never stand in Claude Code's way: exit 2 from UserPromptSubmit would block the prompt, and

@@ -5,9 +5,7 @@ export const command: CommandSpec = {
   summary: "Apply pending database migrations (Sage also does this whenever it opens the database).",
   usage: "migrate",
   async run(ctx) {
-    const conn = (await ctx.service()).db;
-    await conn.get(); // opening the database migrates it
-    const r = conn.lastMigration!;
+    const r = await (await ctx.service()).migrate();
     out(
       r.applied.length
         ? `applied migrations ${r.applied.join(", ")}; schema is at version ${r.version}`

@@ -10,7 +10,7 @@ export const command: CommandSpec = {
   options: { missing: { type: "boolean", help: "only memories that have no vector from the current model" } },
   async run(ctx) {
     const service = await ctx.service();
-    const model = await service.embedder.ready();
+    const model = await service.loadModel();
     note(`reindex with ${model.name} (${model.dimensions} dimensions)`);
     const t0 = performance.now();
     let lastReport = 0;

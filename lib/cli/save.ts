@@ -1,5 +1,5 @@
 import { invalid } from "../errors.ts";
-import { formatSave } from "../memory/format.ts";
+import { formatSave } from "../format.ts";
 import { type CommandSpec, out, outJson } from "./command.ts";
 
 export const command: CommandSpec = {

@@ -1,4 +1,4 @@
-import { formatHits } from "../memory/format.ts";
+import { formatHits } from "../format.ts";
 import { type CommandSpec, FILTER_OPTIONS, filterArgs, intOption, out, outJson } from "./command.ts";
 
 export const command: CommandSpec = {

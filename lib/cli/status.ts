@@ -1,4 +1,4 @@
-import { formatStatus } from "../memory/format.ts";
+import { formatStatus } from "../format.ts";
 import { type CommandSpec, out, outJson } from "./command.ts";
 
 export const command: CommandSpec = {
@@ -8,10 +8,7 @@ export const command: CommandSpec = {
   details: "Exits with 1 when the database cannot be reached.",
   options: { json: { type: "boolean", help: "print one JSON document" } },
   async run(ctx) {
-    const service = await ctx.service();
-    // Load the model so its name and width are real, not "not loaded yet".
-    await service.embedder.ready().catch(() => {});
-    const status = await service.status();
+    const status = await (await ctx.service()).status({ waitForModel: true });
     if (ctx.values.json) outJson(status);
     else out(formatStatus(status));
     return (status.database as { connected: boolean }).connected ? 0 : 1;

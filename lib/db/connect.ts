@@ -40,7 +40,7 @@ export class DbConnection {
    * Runs `fn` against the database. If the database went away and Sage owns it, the private cluster is
    * started again and `fn` retried once; writes are idempotent (content hash), so a retry never duplicates.
    */
-  async run<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+  async use<T>(fn: (db: Database) => Promise<T>): Promise<T> {
     const db = await this.get();
     try {
       return await fn(db);

@@ -11,11 +11,10 @@
  * A project opts out with a `.sageignore` file at its root: nothing is recalled or captured there.
  */
 import type { Config } from "../config.ts";
-import { log } from "../log.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
 import type { MemoryService } from "../memory/service.ts";
+import { cleanText } from "../text/clean.ts";
 import { queryTerms } from "../text/terms.ts";
-import { parseTranscript, type Turn } from "./transcript.ts";
 
 export interface HookInput {
   session_id?: string;
@@ -104,9 +103,16 @@ export async function handleHook(
     });
     return ctx.text ? additionalContext(event, ctx.text) : "";
   }
-  if (CAPTURE_EVENTS.has(event)) {
-    await capture(service, input, project, settings, event);
-    return "";
+  if (CAPTURE_EVENTS.has(event) && input.session_id && input.transcript_path) {
+    await service.captureTranscript({
+      project,
+      session: input.session_id,
+      transcript: input.transcript_path,
+      readPath: mapPath(input.transcript_path, settings.pathMap),
+      event,
+      trigger: input.trigger,
+      lastAssistantMessage: input.last_assistant_message,
+    });
   }
   return "";
 }
@@ -138,101 +144,6 @@ export function focus(prompt: string): string {
 /** Prompts that carry no topic ("ok", "continue", "yes please") recall nothing. */
 function trivial(prompt: string): boolean {
   return queryTerms(prompt).length < 2 && prompt.trim().length < 12;
-}
-
-/** Largest transcript slice read at once; a longer backlog is caught up over the next events. */
-const MAX_READ = 32 * 1024 * 1024;
-
-/**
- * Reads the transcript from where the last capture stopped, stores whole turns, and moves the mark to the start
- * of the last turn read, so that turn is always read again next time and updated in place if it grew:
- * Claude Code runs Stop before it has flushed the answer's final entry to the transcript
- * (anthropics/claude-code#15812, #74340), PreCompact and SubagentStop come in the middle of an answer, and a
- * line may still be half-written.
- */
-export async function capture(
-  service: MemoryService,
-  input: HookInput,
-  project: string,
-  settings: HookSettings,
-  event: string,
-): Promise<{ saved: number; updated: number; unchanged: number }> {
-  const none = { saved: 0, updated: 0, unchanged: 0 };
-  if (!input.session_id || !input.transcript_path) return none;
-  const path = mapPath(input.transcript_path, settings.pathMap);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch (err) {
-    // Said in the log: a wrong path (SAGE_PATH_MAP, a moved ~/.claude) would otherwise capture nothing, silently.
-    log.warn("transcript not readable; nothing captured", { event, path, error: (err as Error).message });
-    return none;
-  }
-  try {
-    const size = (await file.stat()).size;
-    let offset = await service.captureOffset(input.session_id, input.transcript_path);
-    if (offset > size) offset = 0; // the file was replaced
-    const length = Math.min(size - offset, MAX_READ);
-    if (length <= 0) return none;
-    await file.seek(offset, Deno.SeekMode.Start);
-    const bytes = new Uint8Array(length);
-    let read = 0;
-    while (read < length) {
-      const n = await file.read(bytes.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    const { turns, end } = parseTranscript(bytes.subarray(0, read), offset);
-    // More follows what was parsed: a half-written last line (Claude Code still writing, or it crashed), or a
-    // backlog longer than MAX_READ. The last turn may not be whole then.
-    const unfinished = end < size;
-    const last = turns[turns.length - 1];
-    if (last && event === "Stop") {
-      // The final answer as Claude Code handed it to us, when the transcript does not have it yet.
-      const final = typeof input.last_assistant_message === "string" ? input.last_assistant_message.trim() : "";
-      if (final && !last.response.includes(final)) last.response = last.response ? `${last.response}\n${final}` : final;
-    }
-    // Stop means the answer is finished and SessionEnd that nothing more will come; so does a /compact the user
-    // typed (PreCompact "manual": Claude Code is idle then). An automatic PreCompact and SubagentStop come in the
-    // middle of an answer: its turn is stored as it stands (partial) and completed later.
-    const finished = event === "Stop" || (event === "PreCompact" && input.trigger === "manual");
-    if (last && (event === "SessionEnd" || (finished && !unfinished))) last.complete = true;
-    let worth = turns.filter((t) => t.response.trim()); // a prompt the API never answered is not a memory
-    // Stop with the last turn cut off: whole turns only; the rest is stored when its lines are complete.
-    if (event === "Stop" && last && !last.complete) worth = worth.filter((t) => t !== last);
-    const result = worth.length
-      ? await service.saveTurns({ project, session: input.session_id, turns: worth.map(cleanTurn) })
-      : none;
-    // The last turn is read again next time (unless it alone fills a whole MAX_READ slice: then move on).
-    const next = last && !(last.start === offset && read >= MAX_READ) ? last.start : end;
-    await service.setCaptureOffset(input.session_id, input.transcript_path, next);
-    return result;
-  } finally {
-    file.close();
-  }
-}
-
-const MAX_PROMPT = 8_000;
-const MAX_RESPONSE = 24_000;
-
-function cleanTurn(t: Turn): Turn {
-  return { ...t, prompt: clip(cleanText(t.prompt), MAX_PROMPT), response: clip(cleanText(t.response), MAX_RESPONSE) };
-}
-
-/**
- * Transcripts hold whatever tools printed: undecodable bytes (U+FFFD), lone surrogates, NUL. Those are
- * rejected when a user types them; from a transcript they are repaired, so the rest of the turn is kept.
- */
-export function cleanText(s: string): string {
-  return s.toWellFormed().replaceAll("\u0000", "").replaceAll("\uFFFD", "?");
-}
-
-/** Long text keeps its beginning and end. */
-function clip(s: string, max: number): string {
-  if (s.length <= max) return s;
-  const head = Math.floor(max * 0.7);
-  const tail = max - head - 40;
-  return `${s.slice(0, head)}\n[… ${s.length - head - tail} characters omitted …]\n${s.slice(s.length - tail)}`;
 }
 
 /** "HOST=LOCAL": rewrites a host path prefix (the run script mounts the host's ~/.claude elsewhere). */

@@ -4,7 +4,7 @@
  * first so the model reads them as a story, each dated and citable as [memory:ID].
  */
 import { cutToTokens, estimateTokens } from "../text/tokens.ts";
-import type { ContextResult, SearchHit } from "./types.ts";
+import type { ContextResult, SearchHit } from "../types.ts";
 
 /** Below this many tokens left, a cut memory says too little to be worth its header. */
 const MIN_PARTIAL_TOKENS = 40;

@@ -1,156 +1,158 @@
 /**
- * Export and import formats.
- *
- * JSONL (lossless): one JSON object per line. Session lines come first, then memory lines:
- *   {"type":"session","id":"…","project":"…","name":null,"created_at":"…","updated_at":"…"}
- *   {"type":"memory","id":42,"project":"…","session":"…","kind":"note","content":"…","tags":[],"metadata":{},
- *    "created_at":"2026-11-20T14:03:07.123456Z","updated_at":"…"}
- * Import reads the same, and also plain records from elsewhere: only `content` is required; `type` defaults to
- * memory, `kind` to note, `project` to the current project; `id` and times are kept when given.
- *
- * Markdown is for people (not re-importable).
+ * Export and import. JSONL is lossless: export then import into an empty database gives back the same memories
+ * and sessions, byte for byte (ids, microsecond times, metadata). The formats are in transfer_format.ts.
  */
+import { getMemories, listIds, pageAfter } from "../db/repos/memories.ts";
+import { ensureSession, sessionsForExport } from "../db/repos/sessions.ts";
 import { invalid, SageError } from "../errors.ts";
-import { normalizeProject } from "../project.ts";
+import type { Memory, MemoryDraft } from "../types.ts";
+import type { Core } from "./core.ts";
+import { filtersOf } from "./query.ts";
+import { contentHash, makeDraft, storeDrafts } from "./save.ts";
+import { hashKey } from "../db/repos/memories.ts";
 import {
-  checkId,
-  checkKind,
-  checkMetadata,
-  checkSessionId,
-  checkTags,
-  checkText,
-  isRealDate,
-  typeName,
-} from "./validate.ts";
-import type { Memory, Session } from "./types.ts";
-import { formatDate } from "./context.ts";
+  type ExportFormat,
+  type ImportRecord,
+  markdownHeader,
+  memoryLine,
+  memoryMarkdown,
+  parseImportLine,
+  sessionLine,
+} from "./transfer_format.ts";
 
-export type ExportFormat = "jsonl" | "markdown";
+const IMPORT_BATCH = 200;
+const EXPORT_PAGE = 500;
 
-export function sessionLine(s: Session): string {
-  return JSON.stringify({
-    type: "session",
-    id: s.id,
-    project: s.project,
-    name: s.name,
-    created_at: s.created_at,
-    updated_at: s.updated_at,
-  });
+export interface ExportInput {
+  format?: unknown;
+  project?: unknown;
+  all_projects?: unknown;
+  session?: unknown;
 }
 
-export function memoryLine(m: Memory): string {
-  return JSON.stringify({
-    type: "memory",
-    id: m.id,
-    project: m.project,
-    session: m.session,
-    kind: m.kind,
-    content: m.content,
-    tags: m.tags,
-    metadata: m.metadata,
-    created_at: m.created_at,
-    updated_at: m.updated_at,
-  });
+export interface ImportStats {
+  read: number;
+  sessions: number;
+  imported: number;
+  duplicates: number;
+  /** Records whose id was taken by a different memory: imported under a new id. */
+  remapped: number;
 }
 
-export function markdownHeader(scope: string, count: number): string {
-  return `# Sage memories\n\nExported ${new Date().toISOString()} · ${count} memories · ${scope}\n`;
+/** A line of export output, and whether it holds a memory (callers that stop after N memories count these). */
+export interface ExportLine {
+  text: string;
+  memory: boolean;
 }
 
-export function memoryMarkdown(m: Memory): string {
-  const tags = m.tags.length ? `\ntags: ${m.tags.join(", ")}` : "";
-  const session = m.session ? ` · session ${m.session}` : "";
-  return `\n## [memory:${m.id}] ${formatDate(m.created_at)} · ${m.kind}\n` +
-    `project: ${m.project}${session}${tags}\n\n${m.content.trim()}\n`;
-}
-
-export interface ImportSession {
-  type: "session";
-  id: string;
-  project: string;
-  name: string | null;
-  created_at?: string;
-  updated_at?: string;
-}
-
-export interface ImportMemory {
-  type: "memory";
-  id?: number;
-  project: string;
-  session: string | null;
-  kind: string;
-  content: string;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  created_at?: string;
-  updated_at?: string;
-}
-
-export type ImportRecord = ImportSession | ImportMemory;
-
-/** Parses and validates one JSONL line. Errors name the line. */
-export function parseImportLine(line: string, lineNo: number, defaultProject: string, maxChars: number): ImportRecord {
-  const at = (msg: string) => invalid(`line ${lineNo}: ${msg}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch (err) {
-    throw at(`not valid JSON (${(err as Error).message})`);
+/** Export lines (JSONL or Markdown), streamed page by page, oldest first. */
+export async function* exportLines(core: Core, input: ExportInput): AsyncGenerator<ExportLine> {
+  const format = (input.format ?? "jsonl") as ExportFormat;
+  if (format !== "jsonl" && format !== "markdown") {
+    throw invalid(`format must be jsonl or markdown, got ${JSON.stringify(input.format)}`);
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw at(`expected a JSON object, got ${typeName(raw)}`);
-  }
-  const r = raw as Record<string, unknown>;
-  try {
-    const project = r.project === undefined || r.project === null
-      ? defaultProject
-      : normalizeProject(String(checkText("project", r.project, 512)));
-    const created_at = checkTimestamp("created_at", r.created_at);
-    const updated_at = checkTimestamp("updated_at", r.updated_at);
-    const type = r.type ?? "memory";
-    if (type === "session") {
-      return {
-        type,
-        id: checkSessionId(r.id, "id"),
-        project,
-        name: r.name === undefined || r.name === null ? null : checkText("name", r.name, 200),
-        created_at,
-        updated_at,
-      };
+  const filters = filtersOf(core, { project: input.project, all_projects: input.all_projects, session: input.session });
+  if (format === "jsonl") {
+    for (const s of await core.db((db) => sessionsForExport(db, filters))) {
+      yield { text: sessionLine(s), memory: false };
     }
-    if (type !== "memory") throw invalid(`type must be "memory" or "session", got ${JSON.stringify(type)}`);
-    return {
-      type,
-      id: r.id === undefined || r.id === null ? undefined : checkId(r.id),
-      project,
-      session: r.session === undefined || r.session === null ? null : checkSessionId(r.session),
-      kind: r.kind === undefined ? "note" : checkKind(r.kind),
-      content: checkText("content", r.content, maxChars),
-      tags: checkTags(r.tags),
-      metadata: checkMetadata(r.metadata),
-      created_at,
-      updated_at,
-    };
-  } catch (err) {
-    if (err instanceof SageError) throw at(err.message);
-    throw err;
+  } else {
+    const n = (await core.db((db) => listIds(db, filters))).length;
+    const scope = filters.project === null ? "all projects" : `project ${filters.project}`;
+    yield { text: markdownHeader(scope, n), memory: false };
+  }
+  let after: { createdAt: string; id: number } | null = null;
+  while (true) {
+    const cursor = after;
+    const page: Memory[] = await core.db((db) => pageAfter(db, filters, cursor, EXPORT_PAGE));
+    for (const m of page) yield { text: format === "jsonl" ? memoryLine(m) : memoryMarkdown(m), memory: true };
+    if (page.length < EXPORT_PAGE) break;
+    const last = page[page.length - 1];
+    after = { createdAt: last.created_at, id: last.id };
   }
 }
 
-function checkTimestamp(field: string, value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (
-    typeof value !== "string" ||
-    !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value)
-  ) {
-    throw invalid(
-      `${field} must be an ISO 8601 time such as 2026-11-20T14:03:07.123456Z, got ${JSON.stringify(value)}`,
-    );
+/**
+ * Imports JSONL. The whole input is validated first: one bad line rejects the file and nothing is stored.
+ * Idempotent: a record already present (same id and content, or same content in its project) is skipped.
+ */
+export async function importLines(
+  core: Core,
+  lines: Iterable<string> | AsyncIterable<string>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ImportStats> {
+  const records: { record: ImportRecord; line: number }[] = [];
+  const errors: string[] = [];
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (!line.trim()) continue;
+    try {
+      records.push({
+        record: parseImportLine(line, lineNo, core.scope.project, core.config.maxContentChars),
+        line: lineNo,
+      });
+    } catch (err) {
+      errors.push(err instanceof SageError ? err.message : String(err));
+      if (errors.length >= 20) break;
+    }
   }
-  if (!isRealDate(value) || Number.isNaN(new Date(value).getTime())) {
-    throw invalid(`${field} is not a real date: ${value}`);
+  // Memories become drafts (privacy filter included) before anything is written: a record with nothing left to
+  // store rejects the file like a malformed one.
+  const drafts: MemoryDraft[] = [];
+  for (const { record: r, line } of records) {
+    if (errors.length >= 20) break;
+    if (r.type !== "memory") continue;
+    try {
+      drafts.push(await makeDraft(core, r.memory, { id: r.id, createdAt: r.created_at, updatedAt: r.updated_at }));
+    } catch (err) {
+      if (!(err instanceof SageError)) throw err;
+      errors.push(`line ${line}: ${err.message}`);
+    }
   }
-  // No zone given: UTC (never the database session's time zone).
-  if (/(Z|[+-]\d{2}:?\d{2})$/.test(value)) return value;
-  return `${value.length === 10 ? `${value}T00:00:00` : value}Z`;
+  if (errors.length) throw invalid(`import rejected, nothing was stored:\n${errors.join("\n")}`);
+  const stats: ImportStats = { read: records.length, sessions: 0, imported: 0, duplicates: 0, remapped: 0 };
+  const sessions = records.map((r) => r.record).filter((r) => r.type === "session");
+  await core.db((db) =>
+    db.tx(async (q) => {
+      for (const s of sessions) {
+        await ensureSession(q, {
+          id: s.id,
+          project: s.project,
+          name: s.name,
+          createdAt: s.created_at,
+          updatedAt: s.updated_at,
+        });
+      }
+    })
+  );
+  stats.sessions = sessions.length;
+  // Explicit ids kept so far, with the content that claimed them: a later record of the file with the same id and
+  // other content is remapped too.
+  const claimed = new Map<number, string>();
+  for (let i = 0; i < drafts.length; i += IMPORT_BATCH) {
+    const batch = drafts.slice(i, i + IMPORT_BATCH);
+    // An id already taken: the same memory (skipped as a duplicate, via its hash) or another one (new id).
+    const ids = batch.filter((d) => d.id !== undefined).map((d) => d.id!);
+    if (ids.length) {
+      const taken = new Map((await core.db((db) => getMemories(db, ids))).map((m) => [m.id, m]));
+      for (const d of batch) {
+        if (d.id === undefined) continue;
+        const other = taken.get(d.id);
+        const claim = claimed.get(d.id);
+        if (
+          (other && (other.project !== d.project || contentHash(other.content) !== d.hash)) ||
+          (claim !== undefined && claim !== hashKey(d))
+        ) {
+          d.id = undefined;
+          stats.remapped++;
+        } else {
+          claimed.set(d.id, hashKey(d));
+        }
+      }
+    }
+    for (const r of await storeDrafts(core, batch)) r.duplicate ? stats.duplicates++ : stats.imported++;
+    onProgress?.(Math.min(i + IMPORT_BATCH, drafts.length), drafts.length);
+  }
+  return stats;
 }

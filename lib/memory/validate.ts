@@ -3,6 +3,7 @@
  * message names the field and says what is accepted, before anything touches the database.
  */
 import { invalid } from "../errors.ts";
+import type { SearchMode } from "../types.ts";
 
 /** Text a user means to store or search: a string, well-formed Unicode, no NUL, within `max` characters. */
 export function checkText(field: string, value: unknown, max: number): string {
@@ -169,4 +170,16 @@ export function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   return typeof value === "object" ? "an object" : typeof value;
+}
+
+export function checkBool(field: string, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw invalid(`${field} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function checkMode(value: unknown): SearchMode {
+  if (value === undefined || value === null) return "hybrid";
+  if (value === "hybrid" || value === "keyword" || value === "vector") return value;
+  throw invalid(`mode must be hybrid, keyword or vector, got ${JSON.stringify(value)}`);
 }

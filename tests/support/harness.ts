@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 // @ts-types="@types/pg"
 import pg from "pg";
 import { type Config, loadConfig } from "../../lib/config.ts";
-import { Embedder } from "../../lib/embed/embedder.ts";
+import { type AppOptions, createService } from "../../lib/app.ts";
 import { configureLog } from "../../lib/log.ts";
-import { MemoryService, type ServiceOptions } from "../../lib/memory/service.ts";
+import type { MemoryService } from "../../lib/memory/service.ts";
 import { runCommand, type RunResult } from "./process.ts";
 
 export type { RunResult };
@@ -72,8 +72,7 @@ export interface TestService {
 
 /** A memory service on a fresh database with the tiny model (or none), scoped to `project`. */
 export async function newService(
-  options: { project?: string; model?: string | null; url?: string; env?: Record<string, string> } & ServiceOptions =
-    {},
+  options: { project?: string; model?: string | null; url?: string; env?: Record<string, string> } & AppOptions = {},
 ): Promise<TestService> {
   const url = options.url ?? await freshDatabase();
   const model = options.model === undefined ? MODEL : options.model;
@@ -82,7 +81,7 @@ export async function newService(
     modelPath: model ?? undefined,
     project: options.project ?? "/test/project",
   };
-  const service = new MemoryService(config, new Embedder(config), options);
+  const service = createService(config, options);
   return { service, url, config, close: () => service.close() };
 }
 

@@ -1,30 +1,44 @@
 /**
  * Ranking: from a query's terms and vector to the final list of hits. Data path:
- * keyword list ∥ vector list (∥ the same inside a time window named by the query) → evidence per memory
- * (retrieval.ts: fuseScores) → neighbours of the strongest candidates join and share their score →
+ * keyword list ∥ vector list (∥ the same inside a time window named by the query; lib/db/repos/candidates.ts) →
+ * evidence per memory (fuseScores) → neighbours of the strongest candidates join and share their score →
  * memories inside the named time window get a boost → filters re-checked → near-duplicates collapsed.
+ *
+ * Combining (fuseScores): ranks alone (reciprocal-rank fusion) let a weak list pull good hits down, so scores
+ * are put on comparable, absolute scales instead:
+ * - keyword: BM25 divided by the query's total idf: the share of the query's information a memory holds
+ *   (1 ≈ every query term present, in a memory of average length; terms found nowhere in scope count too);
+ * - vector: how far the similarity stands above the scope's own similarity distribution (a z-score), divided
+ *   by twice the largest z-score chance alone would give among N memories (≈ √(2 ln N)). Embedding models
+ *   compress similarities into narrow bands (0.7–0.9 for everything is common); a z-score against the scope
+ *   is what tells a real match from the band.
+ * The two add up. Memories next to a strong hit (same project and session, adjacent in time) then get half
+ * the strongest neighbour's score: a reply ("yes, the second one") is about what came just before it.
  */
 import type { Database } from "../db/database.ts";
-import { overlap, wordSet } from "../text/terms.ts";
-import type { TimeWindow } from "../text/time.ts";
 import {
-  type Evidence,
-  fuseScores,
+  type Head,
+  heads,
   type KeywordList,
   keywordSearch,
-  NEIGHBOUR_SHARE,
   neighbours,
   type VectorList,
-  type VectorModel,
   vectorSearch,
-} from "./retrieval.ts";
-import * as store from "./store.ts";
-import type { Memory, SearchFilters, SearchHit } from "./types.ts";
+} from "../db/repos/candidates.ts";
+import { getMemories } from "../db/repos/memories.ts";
+import type { VectorModel } from "../db/repos/vectors.ts";
+import { overlap, wordSet } from "../text/terms.ts";
+import type { TimeWindow } from "../text/time.ts";
+import type { SearchFilters, SearchHit } from "../types.ts";
 
 /** A memory created inside the time window the query names gets this much added. */
 export const TIME_SHARE = 0.5;
 /** Hits whose keyword terms overlap this much (Jaccard) with a better hit are folded into it. */
 const NEAR_DUPLICATE = 0.9;
+/** A neighbour inherits this share of the strongest adjacent memory's score. */
+export const NEIGHBOUR_SHARE = 0.5;
+/** Fewer vectors than this tell nothing about chance: no vector evidence (similarity still orders ties). */
+const MIN_SAMPLE = 10;
 
 export interface RankRequest {
   terms: string[];
@@ -84,10 +98,10 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
     if (!final.has(e.id)) final.set(e.id, { own: base(e), neighbour: 0 });
   }
 
-  const heads = await headsOf(db, [...final.keys()]);
+  const headOf = await heads(db, [...final.keys()]);
   const scored = [...final.entries()]
     .map(([id, s]) => {
-      const head = heads.get(id);
+      const head = headOf.get(id);
       if (!head || !matches(head, r.filters)) return null;
       const inWindow = hybrid && r.window
         ? head.created_at >= iso(r.window.start) && head.created_at < iso(r.window.end)
@@ -109,7 +123,7 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
 
   // Full rows for the head of the list; near-duplicates fold into the better hit above them.
   const head = scored.slice(0, r.limit + 10);
-  const rows = new Map((await store.getMemories(db, head.map((h) => h.id))).map((m) => [m.id, m]));
+  const rows = new Map((await getMemories(db, head.map((h) => h.id))).map((m) => [m.id, m]));
   const kept: { hit: SearchHit; terms: Set<string> }[] = [];
   for (const h of head) {
     const m = rows.get(h.id);
@@ -149,15 +163,46 @@ function rebase(v: VectorList, scope: VectorList | null): VectorList {
   return scope ? { ...v, mean: scope.mean, sd: scope.sd, n: scope.n } : v;
 }
 
-type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" | "created_at">;
+/** A candidate's evidence, each part on the scale described at the top of this file. */
+export interface Evidence {
+  id: number;
+  keyword: number;
+  vector: number;
+  /** Cosine similarity, when the vector list had it. */
+  similarity?: number;
+  keywordRank?: number;
+  vectorRank?: number;
+}
 
-async function headsOf(db: Database, ids: number[]): Promise<Map<number, Head>> {
-  const res = await db.query<Head>(
-    `SELECT id, project, session_id AS session, kind, tags, ${store.isoOf("created_at")} AS created_at
-     FROM memories WHERE id = ANY($1::bigint[])`,
-    [ids],
-  );
-  return new Map(res.rows.map((h) => [h.id, h]));
+/** Keyword and vector evidence per candidate (scores add up; see the top of this file). */
+export function fuseScores(keyword: KeywordList | null, vector: VectorList | null): Map<number, Evidence> {
+  const out = new Map<number, Evidence>();
+  const get = (id: number) => {
+    let e = out.get(id);
+    if (!e) out.set(id, e = { id, keyword: 0, vector: 0 });
+    return e;
+  };
+  if (keyword && keyword.weight > 0) {
+    keyword.hits.forEach((h, i) => {
+      const e = get(h.id);
+      e.keyword = h.score / keyword.weight;
+      e.keywordRank = i + 1;
+    });
+  }
+  // With a handful of vectors there is no telling what chance similarity looks like (two points always give
+  // z = 1): vector evidence starts counting once the baseline has MIN_SAMPLE memories. The hits stay
+  // candidates either way, ordered by similarity.
+  if (vector && vector.hits.length) {
+    const chance = 2 * Math.sqrt(2 * Math.log(Math.max(vector.n, 3)));
+    const known = vector.n >= MIN_SAMPLE && vector.sd > 1e-9;
+    vector.hits.forEach((h, i) => {
+      const e = get(h.id);
+      e.similarity = h.score;
+      e.vector = known ? Math.max(0, (h.score - vector.mean) / vector.sd) / chance : 0;
+      e.vectorRank = i + 1;
+    });
+  }
+  return out;
 }
 
 /** The filters, checked on a memory (neighbours join the list without having passed them in SQL). */

@@ -1,5 +1,5 @@
 /**
- * `sage hooks install | uninstall | status`: Sage's entries in Claude Code's settings (lib/hooks/install.ts).
+ * `sage hooks install | uninstall | status`: Sage's entries in Claude Code's settings (lib/hooks/settings.ts).
  */
 import { invalid } from "../errors.ts";
 import {
@@ -10,7 +10,7 @@ import {
   removeSageHooks,
   type Settings,
   writeSettings,
-} from "../hooks/install.ts";
+} from "../hooks/settings.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
 import { type CommandContext, type CommandSpec, note, out } from "./command.ts";
 

@@ -72,15 +72,10 @@ async function direct(
   event: string,
   input: ReturnType<typeof parseHookInput>,
 ): Promise<string> {
-  const [{ MemoryService }, { Embedder }, { handleHook }] = await Promise.all([
-    import("../memory/service.ts"),
-    import("../embed/embedder.ts"),
-    import("../hooks/handlers.ts"),
-  ]);
+  const [{ createService }, { handleHook }] = await Promise.all([import("../app.ts"), import("../hooks/handlers.ts")]);
   // No model (loading one takes seconds) and a short connection wait: a database that does not answer must
   // not hold every prompt for the pool's default 10 s.
-  const keywordOnly = { ...config, modelPath: undefined, connectTimeoutMs: 2_000 };
-  const service = new MemoryService(keywordOnly, new Embedder(keywordOnly));
+  const service = createService(config, { keywordOnly: true, connectTimeoutMs: 2_000 });
   try {
     return await handleHook(service, event, input, hookSettings(config));
   } finally {

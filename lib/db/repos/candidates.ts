@@ -1,5 +1,5 @@
 /**
- * Candidate lists, and how hybrid search combines them.
+ * Candidate lists for search: the SQL half of ranking (lib/memory/rank.ts combines them).
  *
  * Keyword: BM25 over the terms of lib/text/terms.ts. Document frequencies come from term_stats (kept by
  * triggers), so scoring never scans the table. Candidates are the memories holding the query's rarest terms
@@ -10,23 +10,14 @@
  *
  * Vector: cosine similarity on the current model's chunk vectors; a memory scores by its best chunk. Small
  * scopes are scanned exactly (perfect recall, a few ms); large ones use the model's HNSW index with pgvector's
- * iterative scan so filters do not starve the result.
- *
- * Combining (fuseScores): ranks alone (reciprocal-rank fusion) let a weak list pull good hits down, so scores
- * are put on comparable, absolute scales instead:
- * - keyword: BM25 divided by the query's total idf: the share of the query's information a memory holds
- *   (1 ≈ every query term present, in a memory of average length; terms found nowhere in scope count too);
- * - vector: how far the similarity stands above the scope's own similarity distribution (a z-score), divided
- *   by twice the largest z-score chance alone would give among N memories (≈ √(2 ln N)). Embedding models
- *   compress similarities into narrow bands (0.7–0.9 for everything is common); a z-score against the scope
- *   is what tells a real match from the band.
- * The two add up. Memories next to a strong hit (same project and session, adjacent in time) then get half
- * the strongest neighbour's score: a reply ("yes, the second one") is about what came just before it.
+ * iterative scan so filters do not starve the result. Each list also says how similarity is distributed in the
+ * scope (the chance level), which ranking needs to tell a real match from the band a model squeezes everything in.
  */
 import pgvector from "pgvector";
-import type { Database, Queryable } from "../db/database.ts";
-import { filterSql } from "./store.ts";
-import type { SearchFilters } from "./types.ts";
+import type { Database, Queryable } from "../database.ts";
+import { filterSql, isoOf, sqlLiteral, tsqueryTerm } from "../sql.ts";
+import type { Memory, SearchFilters } from "../../types.ts";
+import type { VectorModel } from "./vectors.ts";
 
 export interface Ranked {
   id: number;
@@ -61,12 +52,8 @@ const PRIOR_DOCS = 100;
 const WEIGHT_TERMS = 12;
 /** Below this many memories in scope, the chance level of similarity is measured on the whole database. */
 const MIN_BASELINE = 50;
-/** Fewer vectors than this tell nothing about chance: no vector evidence (similarity still orders ties). */
-const MIN_SAMPLE = 10;
 /** Up to this many memories in scope, vector search is an exact scan. */
 export const EXACT_SCAN_LIMIT = 2_000;
-/** A neighbour inherits this share of the strongest adjacent memory's score. */
-export const NEIGHBOUR_SHARE = 0.5;
 
 export async function keywordSearch(
   q: Queryable,
@@ -124,16 +111,6 @@ export async function keywordSearch(
   // things, and a memory matching those is a full match, not a tenth of one.
   const idfs = [...weighted.map((w) => w.idf), ...Array<number>(absent).fill(idf(0))].sort((a, b) => b - a);
   return { hits: res.rows, weight: idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0) };
-}
-
-/** A term as a tsquery operand; quoting keeps punctuation-free terms literal. */
-function tsqueryTerm(term: string): string {
-  return `'${term.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
-}
-
-export interface VectorModel {
-  key: string;
-  dimensions: number;
 }
 
 export async function vectorSearch(
@@ -217,85 +194,12 @@ async function chanceLevel(
   return { mean: r?.mean ?? 0, sd: r?.sd ?? 0, n: r?.k ? n : 0 };
 }
 
-/**
- * The `k` memories nearest to `vector` by their first chunk, with their text: what the near-duplicate check on
- * save compares against. One HNSW query, whatever the scope's size.
- */
-export async function nearest(
-  q: Queryable,
-  model: VectorModel,
-  vector: Float32Array,
-  f: SearchFilters,
-  k: number,
-): Promise<{ id: number; content: string; similarity: number }[]> {
-  const params: unknown[] = [pgvector.toSql(Array.from(vector))];
-  const where = filterSql(f, params);
-  const d = model.dimensions;
-  const res = await q.query<{ id: number; content: string; similarity: number }>(
-    `SELECT m.id, m.content, 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS similarity
-     FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
-     WHERE v.model = ${sqlLiteral(model.key)} AND v.chunk = 0 ${f.project !== null ? "AND v.project = m.project" : ""}
-       AND ${where}
-     ORDER BY v.embedding::vector(${d}) <=> $1::vector(${d}) LIMIT ${Math.floor(k)}`,
-    params,
-  );
-  return res.rows;
-}
-
 async function scopeSize(q: Queryable, project: string | null): Promise<number> {
   const res = await q.query<{ n: number }>(
     `SELECT coalesce(sum(docs), 0)::float8 AS n FROM project_stats ${project !== null ? "WHERE project = $1" : ""}`,
     project !== null ? [project] : [],
   );
   return res.rows[0]?.n ?? 0;
-}
-
-export function sqlLiteral(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-// ---- combining ------------------------------------------------------------------------------------------
-
-/** A candidate's evidence, each part on the scale described at the top of this file. */
-export interface Evidence {
-  id: number;
-  keyword: number;
-  vector: number;
-  /** Cosine similarity, when the vector list had it. */
-  similarity?: number;
-  keywordRank?: number;
-  vectorRank?: number;
-}
-
-/** Keyword and vector evidence per candidate (scores add up; see the top of this file). */
-export function fuseScores(keyword: KeywordList | null, vector: VectorList | null): Map<number, Evidence> {
-  const out = new Map<number, Evidence>();
-  const get = (id: number) => {
-    let e = out.get(id);
-    if (!e) out.set(id, e = { id, keyword: 0, vector: 0 });
-    return e;
-  };
-  if (keyword && keyword.weight > 0) {
-    keyword.hits.forEach((h, i) => {
-      const e = get(h.id);
-      e.keyword = h.score / keyword.weight;
-      e.keywordRank = i + 1;
-    });
-  }
-  // With a handful of vectors there is no telling what chance similarity looks like (two points always give
-  // z = 1): vector evidence starts counting once the baseline has MIN_SAMPLE memories. The hits stay
-  // candidates either way, ordered by similarity.
-  if (vector && vector.hits.length) {
-    const chance = 2 * Math.sqrt(2 * Math.log(Math.max(vector.n, 3)));
-    const known = vector.n >= MIN_SAMPLE && vector.sd > 1e-9;
-    vector.hits.forEach((h, i) => {
-      const e = get(h.id);
-      e.similarity = h.score;
-      e.vector = known ? Math.max(0, (h.score - vector.mean) / vector.sd) / chance : 0;
-      e.vectorRank = i + 1;
-    });
-  }
-  return out;
 }
 
 /** Each memory's previous and next memory in its project and session (by creation time). */
@@ -317,4 +221,16 @@ export async function neighbours(q: Queryable, ids: number[]): Promise<Map<numbe
   );
   for (const r of res.rows) out.set(r.id, [r.prev, r.next].filter((x): x is number => x !== null));
   return out;
+}
+
+/** The fields ranking checks filters on, for memories that joined the list as neighbours. */
+export type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" | "created_at">;
+
+export async function heads(q: Queryable, ids: number[]): Promise<Map<number, Head>> {
+  const res = await q.query<Head>(
+    `SELECT id, project, session_id AS session, kind, tags, ${isoOf("created_at")} AS created_at
+     FROM memories WHERE id = ANY($1::bigint[])`,
+    [ids],
+  );
+  return new Map(res.rows.map((h) => [h.id, h]));
 }

@@ -1,8 +1,8 @@
 /**
- * Human- and model-readable text for service results, shared by the MCP tools (their text content) and the
- * CLI (its non-JSON output), so both read the same.
+ * Human- and model-readable text for use-case results, shared by the MCP tools (their text content) and the CLI
+ * (its non-JSON output), so both read the same. Only edges import this file.
  */
-import { formatDate } from "./context.ts";
+import { formatDate } from "./memory/context.ts";
 import type { Memory, MemoryDetail, SaveResult, SearchResult, Session } from "./types.ts";
 
 export function formatSave(r: SaveResult): string {

@@ -1,8 +1,8 @@
 /**
  * What `get_status` / `sage status` report about the database: versions, schema, and memory counts.
  */
-import type { Database } from "../db/database.ts";
-import { LATEST_VERSION, schemaVersion } from "../db/migrate.ts";
+import type { Database } from "../database.ts";
+import { LATEST_VERSION, schemaVersion } from "../migrate.ts";
 
 export async function databaseStatus(db: Database, embedded: boolean) {
   const r = await db.query<{ server: string; vector: string | null }>(

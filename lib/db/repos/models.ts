@@ -3,10 +3,10 @@
  * migration: each model gets a partial expression index, `(embedding::vector(D)) WHERE model = '<key>'`,
  * created the first time that model is used. Vectors of two models never share an index or a comparison.
  */
-import type { Database } from "./database.ts";
-import { SageError } from "../errors.ts";
-import { sqlLiteral } from "../memory/retrieval.ts";
-import { shortHash } from "../text/hash.ts";
+import type { Database } from "../database.ts";
+import { sqlLiteral } from "../sql.ts";
+import { SageError } from "../../errors.ts";
+import { shortHash } from "../../text/hash.ts";
 
 export interface ModelRecord {
   key: string;

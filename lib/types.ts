@@ -1,4 +1,7 @@
-/** The shapes the memory service takes and returns; every edge (MCP, CLI, hooks) speaks these. */
+/**
+ * The shapes Sage's use cases take and return, and the one memory draft that travels from input to insert. Every
+ * layer may import this file; it imports nothing.
+ */
 
 /** Kinds the tools offer; the store accepts any lowercase word so imports can carry their own. */
 export const KINDS = [
@@ -24,6 +27,28 @@ export interface Memory {
   /** ISO 8601, UTC, microseconds: exactly what the database holds, so export/import round-trips. */
   created_at: string;
   updated_at: string;
+}
+
+/**
+ * A memory on its way in: validated, privacy-filtered and analysed, not stored yet. One type from input to insert
+ * (saves, imports and captured turns alike).
+ */
+export interface MemoryDraft extends Pick<Memory, "project" | "session" | "kind" | "content" | "tags" | "metadata"> {
+  /** Explicit id (import); otherwise the next from the sequence. */
+  id?: number;
+  /** sha256 of the content: with the project, the unique key (exact duplicates are stored once). */
+  hash: string;
+  /** Distinct keyword terms (lib/text/terms.ts). */
+  terms: string[];
+  /** Number of terms with repeats: the BM25 document length. */
+  termCount: number;
+  /** ISO times; absent: now. */
+  createdAt?: string;
+  updatedAt?: string;
+  /** What privacy filtering removed, by label. */
+  redactions: string[];
+  /** Chunk vectors once embedded; null: none (no model, or nothing it can represent); undefined: not yet. */
+  vectors?: Float32Array[] | null;
 }
 
 export interface MemoryDetail extends Memory {
@@ -61,12 +86,6 @@ export interface SearchFilters {
   /** created_at ≥ after, < before. */
   after?: Date;
   before?: Date;
-}
-
-export interface SearchRequest extends SearchFilters {
-  query: string;
-  limit: number;
-  mode: SearchMode;
 }
 
 export interface SearchHit extends Memory {

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { invalid } from "../../errors.ts";
+import { allProjects, exportResult, project, session } from "../schemas.ts";
+import { defineTool, READ_ONLY } from "../tool.ts";
+
+export const exportMemories = defineTool({
+  name: "export_memories",
+  title: "Export memories",
+  description:
+    "Export memories of the current project (or a session, or all projects) as JSONL (lossless, re-importable with `sage import`) or Markdown (for reading). At most max_memories are returned here; the `sage export` command has no limit.",
+  input: {
+    format: z.enum(["jsonl", "markdown"]).optional().describe("jsonl (default) or markdown."),
+    project,
+    all_projects: allProjects.describe("Export every project."),
+    session,
+    max_memories: z.number().int().optional().describe("Stop after this many memories, 1–10000 (default 1000)."),
+  },
+  output: exportResult,
+  annotations: READ_ONLY,
+  async run(service, args) {
+    const max = args.max_memories ?? 1000;
+    if (!Number.isInteger(max) || max < 1 || max > 10_000) {
+      throw invalid("max_memories must be an integer from 1 to 10000");
+    }
+    const lines: string[] = [];
+    let memories = 0;
+    let truncated = false;
+    for await (const line of service.exportLines(args)) {
+      if (line.memory && memories === max) {
+        truncated = true;
+        break;
+      }
+      if (line.memory) memories++;
+      lines.push(line.text);
+    }
+    const format = args.format ?? "jsonl";
+    const text = format === "markdown" ? lines.join("") : lines.join("\n");
+    const note = truncated ? `\n\n(Stopped at ${max} memories; use \`sage export\` for everything.)` : "";
+    return { text: text + note, data: { format, memories, truncated } };
+  },
+});
