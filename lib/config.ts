@@ -133,3 +133,8 @@ function bundledModelPath(): string | undefined {
     return undefined;
   }
 }
+
+/** A database URL without its password, for status output and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+}

@@ -85,6 +85,25 @@ Deno.test({
       assert.ok(search.inputSchema.properties?.query && search.inputSchema.properties?.all_projects);
     });
 
+    await t.step("tools/list: every tool declares an output schema and all four annotation hints", async () => {
+      const { tools } = await s.client.listTools() as {
+        tools: { name: string; outputSchema?: { type: string; properties?: Row }; annotations?: Row }[];
+      };
+      const hints = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"];
+      for (const tool of tools) {
+        assert.equal(tool.outputSchema?.type, "object", `${tool.name} has no output schema`);
+        for (const h of hints) assert.equal(typeof tool.annotations?.[h], "boolean", `${tool.name}: ${h}`);
+        assert.equal(tool.annotations?.openWorldHint, false, `${tool.name} talks to nothing outside Sage`);
+      }
+      const byName = Object.fromEntries(tools.map((x) => [x.name, x]));
+      for (const name of ["search_memory", "get_context", "get_memory", "export_memories", "get_status"]) {
+        assert.equal(byName[name].annotations?.readOnlyHint, true, name);
+      }
+      assert.equal(byName.delete_memory.annotations?.destructiveHint, true);
+      assert.equal(byName.save_memory.annotations?.destructiveHint, false);
+      assert.ok(byName.search_memory.outputSchema?.properties?.hits, "search_memory's schema describes its hits");
+    });
+
     await t.step(
       "save_conversation: stored in an automatic session; the same exchange twice is one memory",
       async () => {

@@ -1,6 +1,6 @@
 /**
- * Every schema migration, in order. A migration is applied once, in its own transaction, and recorded in
- * sage.schema_migrations; never edit one that has shipped: add the next version instead.
+ * Every schema migration, in order. Each is applied once and recorded in sage.schema_migrations; the pending ones
+ * run together in one transaction (lib/db/migrate.ts). Never edit one that has shipped: add the next version.
  */
 import { sql as v1 } from "./0001_init.ts";
 import { sql as v2 } from "./0002_capture.ts";

@@ -2,9 +2,8 @@
  * `sage doctor`: checks each thing Sage depends on, in the order it needs them, and says what to fix.
  */
 import { clusterPaths, clusterRunning, findPgBin } from "../db/cluster.ts";
-import { redactUrl } from "../db/connect.ts";
+import { redactUrl } from "../config.ts";
 import { describeError } from "../errors.ts";
-import { readModelSpec } from "../embed/model.ts";
 import { type CommandSpec, out } from "./command.ts";
 
 interface Check {
@@ -91,12 +90,11 @@ export const command: CommandSpec = {
       });
     } else {
       try {
-        const spec = await readModelSpec(config.modelPath, config.embedDtype);
         const { model, loadMs, english: en, chinese: zh } = await service.checkModel();
         add({
           ok: true,
           label:
-            `model ${spec.name} (${spec.dtype}, ${model.dimensions} dimensions, ${spec.pooling} pooling) loaded in ${loadMs} ms`,
+            `model ${model.name} (${model.dtype}, ${model.dimensions} dimensions, ${model.pooling} pooling) loaded in ${loadMs} ms`,
         });
         add(
           en && zh ? { ok: true, label: "model embeds English and Chinese text" } : {

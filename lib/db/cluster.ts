@@ -9,6 +9,7 @@
 import type pg from "pg";
 import type { Config } from "../config.ts";
 import { SageError } from "../errors.ts";
+import { exists } from "../files.ts";
 import { log } from "../log.ts";
 import { PGVECTOR_HINT } from "./migrate.ts";
 import { shortHash } from "../text/hash.ts";
@@ -307,13 +308,4 @@ async function run(bin: string, program: string, runAs: ServerUser | null, args:
   const output = dec.decode(out.stdout) + dec.decode(out.stderr);
   if (output.trim()) log.debug(`${program} said`, { output: output.trim() });
   return { code: out.code, output };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -2,7 +2,7 @@
  * Opens the database Sage was pointed at (a URL, or the private cluster), migrates it, and keeps it open.
  * Nothing here runs at import time: `serve` answers `initialize` first and connects in the background.
  */
-import type { Config } from "../config.ts";
+import { type Config, redactUrl } from "../config.ts";
 import { SageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { ensureCluster } from "./cluster.ts";
@@ -96,9 +96,4 @@ export class DbConnection {
     this.#db = db;
     return db;
   }
-}
-
-/** A database URL without its password, for status output and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }

@@ -1,6 +1,7 @@
 /**
- * Applies pending migrations. Safe when several Sage processes start at once: a session-level advisory lock
- * serialises them, and each migration commits together with its row in schema_migrations.
+ * Applies pending migrations. Safe when several Sage processes start at once: all pending migrations run in one
+ * transaction that first takes a transaction-level advisory lock (released by COMMIT or ROLLBACK, even if the
+ * process dies), so they are applied together with their rows in schema_migrations, or not at all.
  */
 // @ts-types="@types/pg"
 import pg from "pg";

@@ -4,6 +4,7 @@
  * folder (explicit override), sentence-transformers' `1_Pooling/config.json`, then the model's name.
  */
 import { SageError } from "../errors.ts";
+import { exists } from "../files.ts";
 
 export type Pooling = "mean" | "cls";
 
@@ -166,14 +167,5 @@ async function readJson(file: string, required: boolean): Promise<unknown> {
     return JSON.parse(text);
   } catch {
     throw new SageError("model_unavailable", `${file} is not valid JSON`);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -20,6 +20,8 @@ export const after = z.string().optional().describe(
   'Only memories created at or after this time: ISO date/time ("2026-11-01") or an age ("7d", "12h", "2w").',
 );
 export const before = z.string().optional().describe("Only memories created before this time (same formats as after).");
+/** The filters search_memory, get_context and delete_memory share. */
+export const filters = { project, all_projects: allProjects, session, tags, kinds, after, before };
 export const metadata = z.record(z.string(), z.unknown()).optional().describe(
   "Free-form JSON object kept with the memory.",
 );

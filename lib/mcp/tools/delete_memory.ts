@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { after, allProjects, before, deleteResult, kinds, project, session, tags } from "../schemas.ts";
+import { deleteResult, filters } from "../schemas.ts";
 import { defineTool } from "../tool.ts";
 
 export const deleteMemory = defineTool({
@@ -10,13 +10,7 @@ export const deleteMemory = defineTool({
   input: {
     id: z.number().int().optional().describe("Delete this one memory."),
     ids: z.array(z.number().int()).optional().describe("Delete these memories."),
-    project,
-    all_projects: allProjects,
-    session,
-    tags,
-    kinds,
-    after,
-    before,
+    ...filters,
     confirm: z.boolean().optional().describe("Must be true to delete more than one memory."),
   },
   output: deleteResult,

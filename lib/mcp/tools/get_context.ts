@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { after, allProjects, before, contextResult, kinds, project, session, tags } from "../schemas.ts";
+import { contextResult, filters } from "../schemas.ts";
 import { defineTool, READ_ONLY } from "../tool.ts";
 
 export const getContext = defineTool({
@@ -13,13 +13,7 @@ export const getContext = defineTool({
     token_budget: z.number().int().optional().describe(
       "Approximate size limit of the block in tokens, 100–32000 (default 1500).",
     ),
-    project,
-    all_projects: allProjects,
-    session,
-    tags,
-    kinds,
-    after,
-    before,
+    ...filters,
   },
   output: contextResult,
   annotations: READ_ONLY,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { formatHits } from "../../format.ts";
-import { after, allProjects, before, kinds, project, searchResult, session, tags } from "../schemas.ts";
+import { filters, searchResult } from "../schemas.ts";
 import { defineTool, READ_ONLY } from "../tool.ts";
 
 export const searchMemory = defineTool({
@@ -14,13 +14,7 @@ export const searchMemory = defineTool({
     mode: z.enum(["hybrid", "keyword", "vector"]).optional().describe(
       "hybrid (default) fuses keyword and semantic search; keyword or vector forces one.",
     ),
-    project,
-    all_projects: allProjects,
-    session,
-    tags,
-    kinds,
-    after,
-    before,
+    ...filters,
   },
   output: searchResult,
   annotations: READ_ONLY,
