@@ -53,10 +53,7 @@ export async function search(core: Core, input: SearchInput): Promise<SearchResu
   const mode = checkMode(input.mode);
   const filters = filtersOf(core, input);
   const warnings: string[] = [];
-  const vector = mode === "keyword"
-    ? Promise.resolve({ vector: null, model: null })
-    : queryVector(core, query, mode, warnings);
-  vector.catch(() => {}); // awaited inside rank; an error surfaces there
+  const vector = mode === "keyword" ? { vector: null, model: null } : await queryVector(core, query, mode, warnings);
   // A time named in the query ("last week", "on 31 July, 2023") boosts that period, unless filters set one.
   const window = filters.after || filters.before ? null : timeHint(query);
   const hits = await core.db((db) =>
@@ -84,7 +81,7 @@ export async function recall(
   const query = input.query.slice(0, MAX_QUERY_CHARS);
   const project = normalizeProject(input.project);
   const warnings: string[] = [];
-  const vector = queryVector(core, query, "hybrid", warnings);
+  const vector = await queryVector(core, query, "hybrid", warnings);
   const filters: SearchFilters = { project, excludeSession: input.excludeSession };
   const hits = await core.db((db) =>
     rank(db, { terms: queryTerms(query), query: vector, filters, limit: 8, mode: "hybrid", window: timeHint(query) })

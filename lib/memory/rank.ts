@@ -1,6 +1,7 @@
 /**
  * Ranking: from a query's terms and vector to the final list of hits. Data path:
- * keyword list ∥ vector list (∥ the same inside a time window named by the query; lib/db/repos/candidates.ts) →
+ * keyword list + vector list (+ the same inside a time window named by the query), with each candidate's
+ * neighbours, in one statement (lib/db/repos/candidates.ts) →
  * evidence per memory (fuseScores) → neighbours of the strongest candidates join and share their score →
  * memories inside the named time window get a boost → filters re-checked → near-duplicates collapsed.
  *
@@ -16,15 +17,7 @@
  * the strongest neighbour's score: a reply ("yes, the second one") is about what came just before it.
  */
 import type { Database } from "../db/database.ts";
-import {
-  type Head,
-  heads,
-  type KeywordList,
-  keywordSearch,
-  neighbours,
-  type VectorList,
-  vectorSearch,
-} from "../db/repos/candidates.ts";
+import { candidates, type Head, type KeywordList, type VectorList } from "../db/repos/candidates.ts";
 import { getMemories } from "../db/repos/memories.ts";
 import type { VectorModel } from "../db/repos/vectors.ts";
 import { overlap, wordSet } from "../text/terms.ts";
@@ -42,8 +35,8 @@ const MIN_SAMPLE = 10;
 
 export interface RankRequest {
   terms: string[];
-  /** The query's vector and its model; a promise, so the keyword list runs while the query is embedded. */
-  query: Promise<{ vector: Float32Array | null; model: VectorModel | null }>;
+  /** The query's vector and its model (null: keyword evidence only). */
+  query: { vector: Float32Array | null; model: VectorModel | null };
   filters: SearchFilters;
   limit: number;
   /** Which signals: hybrid uses both lists plus neighbours and the time window; the others one list, pure. */
@@ -51,32 +44,33 @@ export interface RankRequest {
   window: TimeWindow | null;
 }
 
+/** Two round trips: every candidate list in one statement, then the rows of the winners. */
 export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
   const depth = Math.max(r.limit * 5, 50);
   const hybrid = r.mode === "hybrid";
-  const lists = (f: SearchFilters, k: number) =>
-    Promise.all([
-      r.mode !== "vector" ? keywordSearch(db, r.terms, f, k) : null,
-      r.mode === "keyword"
-        ? null
-        : r.query.then(({ vector, model }) => vector && model ? vectorSearch(db, model, vector, f, k) : null),
-    ]);
-  const [keyword, vector] = await lists(r.filters, depth);
-  const evidence = fuseScores(keyword, vector);
-  if (hybrid && r.window) {
+  const { vector: qv, model } = r.query;
+  const found = await candidates(db, {
+    terms: r.mode !== "vector" ? r.terms : [],
+    vector: r.mode !== "keyword" && qv && model ? { vector: qv, model } : null,
+    filters: r.filters,
+    depth,
     // Memories of the named period may match the words only weakly: fetch them from inside the window too.
-    const [k2, v2] = await lists(windowed(r.filters, r.window), Math.max(r.limit * 2, 20));
-    for (const e of fuseScores(k2 && rescale(k2, keyword), v2 && rebase(v2, vector)).values()) {
-      const have = evidence.get(e.id);
-      if (!have) evidence.set(e.id, e);
-    }
+    window: hybrid && r.window ? { filters: windowed(r.filters, r.window), depth: Math.max(r.limit * 2, 20) } : null,
+    neighbours: hybrid,
+  });
+  const { keyword, vector } = found;
+  const evidence = fuseScores(keyword, vector);
+  if (found.windowKeyword || found.windowVector) {
+    const k2 = found.windowKeyword && rescale(found.windowKeyword, keyword);
+    const v2 = found.windowVector && rebase(found.windowVector, vector);
+    for (const e of fuseScores(k2, v2).values()) if (!evidence.has(e.id)) evidence.set(e.id, e);
   }
   if (!evidence.size) return [];
 
   const base = (e: Evidence | undefined) => (e ? e.keyword + e.vector : 0);
   const ordered = [...evidence.values()].sort((a, b) => base(b) - base(a));
   const strongest = ordered.slice(0, Math.max(3 * r.limit, 30));
-  const adjacent = hybrid ? await neighbours(db, strongest.map((e) => e.id)) : new Map<number, number[]>();
+  const adjacent = new Map(strongest.map((e) => [e.id, found.neighbours.get(e.id) ?? []]));
 
   // Final scores: own evidence + a share of the best neighbour's. Neighbours of the strongest join as candidates.
   const final = new Map<number, { own: number; neighbour: number }>();
@@ -98,7 +92,7 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
     if (!final.has(e.id)) final.set(e.id, { own: base(e), neighbour: 0 });
   }
 
-  const headOf = await heads(db, [...final.keys()]);
+  const headOf = found.heads;
   const scored = [...final.entries()]
     .map(([id, s]) => {
       const head = headOf.get(id);

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { type Existing, getMemories, hashKey, idsByHash, insertDrafts, updateMemory } from "../db/repos/memories.ts";
-import { keywordSearch } from "../db/repos/candidates.ts";
+import { candidates as candidateLists } from "../db/repos/candidates.ts";
 import { nearest } from "../db/repos/vectors.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import { invalid, SageError } from "../errors.ts";
@@ -121,8 +121,10 @@ async function mergeNearDuplicate(core: Core, draft: MemoryDraft, model: LoadedM
   // (a small posting budget is enough: it has nine words in ten in common).
   const candidates = await core.db(async (db) => {
     if (model && draft.vectors?.length) return await nearest(db, model, draft.vectors[0], filters, 3);
-    const found = (await keywordSearch(db, queryTerms(draft.content).slice(0, 64), filters, 3, 200)).hits;
-    return (await getMemories(db, found.map((h) => h.id))).map((m) => ({ ...m, similarity: undefined }));
+    const terms = queryTerms(draft.content).slice(0, 64);
+    const found = await candidateLists(db, { terms, vector: null, filters, depth: 3, budget: 200 });
+    const ids = found.keyword?.hits.map((h) => h.id) ?? [];
+    return (await getMemories(db, ids)).map((m) => ({ ...m, similarity: undefined }));
   });
   const same = candidates.find((c) =>
     (c.similarity === undefined || c.similarity >= 0.95) && sayTheSame(draft.content, c.content)

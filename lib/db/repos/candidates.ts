@@ -1,5 +1,8 @@
 /**
- * Candidate lists for search: the SQL half of ranking (lib/memory/rank.ts combines them).
+ * Candidate lists for search: the SQL half of ranking (lib/memory/rank.ts combines them). Everything a search
+ * needs from the database before it can score comes back from ONE statement (one round trip): the keyword list,
+ * the vector list with the chance level of similarity, the same two inside a time window the query named, and each
+ * candidate's filter fields and neighbours. Only the winners' full rows are fetched afterwards.
  *
  * Keyword: BM25 over the terms of lib/text/terms.ts. Document frequencies come from term_stats (kept by
  * triggers), so scoring never scans the table. Candidates are the memories holding the query's rarest terms
@@ -9,12 +12,13 @@
  * lookup per term do the work.
  *
  * Vector: cosine similarity on the current model's chunk vectors; a memory scores by its best chunk. Small
- * scopes are scanned exactly (perfect recall, a few ms); large ones use the model's HNSW index with pgvector's
- * iterative scan so filters do not starve the result. Each list also says how similarity is distributed in the
- * scope (the chance level), which ranking needs to tell a real match from the band a model squeezes everything in.
+ * scopes are scanned exactly (perfect recall, a few ms, and the scope's similarity distribution for free); large
+ * ones use the model's HNSW index with pgvector's iterative scan so filters do not starve the result, and a sample
+ * of the scope for the distribution. The statement holds both paths; the scope's size, read in the same statement,
+ * switches one off (a one-time filter: the other is never executed).
  */
 import pgvector from "pgvector";
-import type { Database, Queryable } from "../database.ts";
+import type { Queryable } from "../database.ts";
 import { filterSql, isoOf, sqlLiteral, tsqueryTerm } from "../sql.ts";
 import type { Memory, SearchFilters } from "../../types.ts";
 import type { VectorModel } from "./vectors.ts";
@@ -39,6 +43,36 @@ export interface VectorList {
   n: number;
 }
 
+/** The fields ranking checks filters on (neighbours join the list without having passed them in SQL). */
+export type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" | "created_at">;
+
+export interface CandidateRequest {
+  /** The query's keyword terms; none: no keyword list. */
+  terms: string[];
+  /** The query's vector and its model; null: no vector list. */
+  vector: { vector: Float32Array; model: VectorModel } | null;
+  filters: SearchFilters;
+  /** Candidates per list. */
+  depth: number;
+  /** The same lists inside a time window the query named (scored on the scope-wide scales). */
+  window?: { filters: SearchFilters; depth: number } | null;
+  /** Also each candidate's previous and next memory in its session, with their heads. */
+  neighbours?: boolean;
+  /** Keyword postings read at most (the rarest terms first). */
+  budget?: number;
+}
+
+export interface Candidates {
+  keyword: KeywordList | null;
+  vector: VectorList | null;
+  windowKeyword: KeywordList | null;
+  windowVector: VectorList | null;
+  /** Every candidate's and neighbour's head. */
+  heads: Map<number, Head>;
+  /** Each candidate's previous and next memory (when asked). */
+  neighbours: Map<number, number[]>;
+}
+
 const K1 = 1.2;
 const B = 0.75;
 const CANDIDATE_BUDGET = 1_000;
@@ -54,183 +88,214 @@ const WEIGHT_TERMS = 12;
 const MIN_BASELINE = 50;
 /** Up to this many memories in scope, vector search is an exact scan. */
 export const EXACT_SCAN_LIMIT = 2_000;
+/** Vectors sampled for a chance level. */
+const SAMPLE = 1_000;
 
-export async function keywordSearch(
-  q: Queryable,
-  terms: string[],
-  f: SearchFilters,
-  k: number,
-  budget = CANDIDATE_BUDGET,
-): Promise<KeywordList> {
-  const none = { hits: [], weight: 0 };
-  if (!terms.length) return none;
-  const scoped = f.project !== null;
-  const stats = await q.query<{ term: string | null; df: number | null; docs: number; total: number }>(
-    `WITH p AS (SELECT coalesce(sum(docs), 0)::float8 AS docs, coalesce(sum(total_terms), 0)::float8 AS total
-                FROM project_stats ${scoped ? "WHERE project = $2" : ""}),
-          t AS (SELECT term, sum(df)::float8 AS df FROM term_stats
-                WHERE term = ANY($1::text[]) ${scoped ? "AND project = $2" : ""} GROUP BY term)
-     SELECT t.term, t.df, p.docs, p.total FROM p LEFT JOIN t ON TRUE`,
-    scoped ? [terms, f.project] : [terms],
-  );
-  const docs = stats.rows[0]?.docs ?? 0;
-  const present = stats.rows.filter((r) => r.term && r.df && r.df > 0) as { term: string; df: number }[];
-  // A query term no memory in scope contains still counts in the weight (with an unseen term's idf): asking
-  // about "Caroline" where nobody is called Caroline must not turn a match on the other words into a full one.
-  const absent = terms.length - present.length;
-  if (!docs || !present.length) return none;
-  const avgdl = Math.max(1, stats.rows[0].total / docs);
+type Row = {
+  stats: [number, number];
+  dfs: number[] | null;
+  kw: [number, number][] | null;
+  kw2: [number, number][] | null;
+  vx: [number, number, number, number, number][] | null;
+  vh: [number, number][] | null;
+  vx2: [number, number][] | null;
+  vh2: [number, number][] | null;
+  cdb: [number | null, number | null, number, number] | null;
+  cpr: [number | null, number | null] | null;
+  nb: [number, number | null, number | null][] | null;
+  hd: [number, string, string | null, string, string[], string][] | null;
+};
 
-  const idf = (df: number) => Math.log(1 + (docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
-  const weighted = present.map((r) => ({ term: r.term, df: r.df, idf: idf(r.df) }));
-  weighted.sort((a, b) => a.df - b.df);
-  const candidates: string[] = [];
-  let postings = 0;
-  for (const w of weighted) {
-    if (candidates.length && postings + w.df > budget) break;
-    candidates.push(w.term);
-    postings += w.df;
+/** The statement being built: its parameters, CTEs, output columns and the CTEs that are candidate lists. */
+class Statement {
+  readonly params: unknown[] = [];
+  readonly ctes: string[] = [];
+  readonly outs: string[] = [];
+  readonly lists: string[] = [];
+
+  /** A parameter's placeholder. */
+  p(value: unknown): string {
+    return `$${this.params.push(value)}`;
   }
 
-  const params: unknown[] = [
-    weighted.map((w) => tsqueryTerm(w.term)),
-    weighted.map((w) => w.idf),
-    candidates.map(tsqueryTerm).join(" | "),
-  ];
-  const where = filterSql(f, params);
-  const res = await q.query<Ranked>(
-    `SELECT m.id, s.score * ${K1 + 1} / (1 + ${K1} * (1 - ${B} + ${B} * m.term_count / ${avgdl})) AS score
-     FROM memories m
-     CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM unnest($1::tsquery[], $2::float8[]) AS w(q, idf)
-                         WHERE m.terms @@ w.q) s
-     WHERE m.terms @@ $3::tsquery AND ${where}
-     ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(k)}`,
-    params,
-  );
-  // The weight counts the query's most informative terms only: a long prompt (a pasted log) is about a few
-  // things, and a memory matching those is a full match, not a tenth of one.
-  const idfs = [...weighted.map((w) => w.idf), ...Array<number>(absent).fill(idf(0))].sort((a, b) => b - a);
-  return { hits: res.rows, weight: idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0) };
+  /** A candidate list: its CTE, and its rows as a JSON array of `out`, best first. */
+  list(name: string, sql: string, out: string, order = "score DESC, id DESC"): void {
+    this.ctes.push(`${name} AS (${sql})`);
+    this.outs.push(`(SELECT json_agg(${out} ORDER BY ${order}) FROM ${name}) AS ${name}`);
+    this.lists.push(name);
+  }
+
+  sql(): string {
+    return `WITH ${this.ctes.join(",\n")}\nSELECT ${this.outs.join(",\n")}`;
+  }
 }
 
-export async function vectorSearch(
-  db: Database,
-  model: VectorModel,
-  vector: Float32Array,
-  f: SearchFilters,
-  k: number,
-): Promise<VectorList> {
-  const inScope = await scopeSize(db, f.project);
-  const params: unknown[] = [pgvector.toSql(Array.from(vector))];
-  const where = filterSql(f, params);
-  const projectCond = f.project !== null ? `AND v.project = m.project` : "";
-  // The model key is inlined (our own string, quoted) so the planner can match the HNSW index's partial predicate.
-  const modelCond = `v.model = ${sqlLiteral(model.key)}`;
-  if (inScope <= EXACT_SCAN_LIMIT) {
-    // `embedding <=> …` on the untyped column cannot use the HNSW index: an exact scan, on purpose. The
-    // window aggregates see every memory in scope, before the LIMIT: the baseline comes for free.
-    const res = await db.query<Ranked & { mean: number; sd: number; n: number }>(
-      `SELECT id, score, avg(score) OVER () AS mean, stddev_pop(score) OVER () AS sd, count(*) OVER ()::int AS n
-       FROM (SELECT v.memory_id AS id, 1 - min(v.embedding <=> $1::vector) AS score
-             FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
-             WHERE ${modelCond} ${projectCond} AND ${where}
-             GROUP BY v.memory_id) s
-       ORDER BY score DESC, id DESC LIMIT ${Math.floor(k)}`,
-      params,
+/** The candidate lists of a search, in one statement. */
+export async function candidates(q: Queryable, r: CandidateRequest): Promise<Candidates> {
+  const st = new Statement();
+  const project = r.filters.project !== null ? st.p(r.filters.project) : null;
+  st.ctes.push(
+    `p AS (SELECT coalesce(sum(docs), 0)::float8 AS docs, coalesce(sum(total_terms), 0)::float8 AS total
+           FROM project_stats ${project ? `WHERE project = ${project}` : ""})`,
+  );
+  st.outs.push("(SELECT json_build_array(docs, total) FROM p) AS stats");
+  if (r.terms.length) keywordLists(st, r, project);
+  if (r.vector) vectorLists(st, r, r.vector, project);
+  const ids = st.lists.map((l) => `SELECT id FROM ${l}`).join(" UNION ");
+  let headIds = ids;
+  if (r.neighbours && st.lists.length) {
+    st.ctes.push(`nb AS (SELECT c.id,
+       (SELECT x.id FROM memories x
+        WHERE x.project = c.project AND coalesce(x.session_id, '') = coalesce(c.session_id, '')
+          AND (x.created_at, x.id) < (c.created_at, c.id)
+        ORDER BY x.created_at DESC, x.id DESC LIMIT 1) AS prev,
+       (SELECT x.id FROM memories x
+        WHERE x.project = c.project AND coalesce(x.session_id, '') = coalesce(c.session_id, '')
+          AND (x.created_at, x.id) > (c.created_at, c.id)
+        ORDER BY x.created_at, x.id LIMIT 1) AS next
+     FROM memories c WHERE c.id IN (${ids}))`);
+    st.outs.push("(SELECT json_agg(json_build_array(id, prev, next)) FROM nb) AS nb");
+    headIds = `${ids} UNION SELECT prev FROM nb UNION SELECT next FROM nb`;
+  }
+  if (st.lists.length) {
+    st.outs.push(
+      `(SELECT json_agg(json_build_array(h.id, h.project, h.session_id, h.kind, h.tags, ${
+        isoOf("h.created_at")
+      })) FROM memories h WHERE h.id IN (${headIds})) AS hd`,
     );
-    const first = res.rows[0];
-    const hits = res.rows.map((r) => ({ id: r.id, score: r.score }));
-    if ((first?.n ?? 0) >= MIN_BASELINE || f.project === null) {
-      return { hits, mean: first?.mean ?? 0, sd: first?.sd ?? 0, n: first?.n ?? 0 };
-    }
-    // Too few memories in scope to know what chance similarity looks like: ask the whole database.
-    const base = await chanceLevel(db, model, params[0] as string, null);
-    return {
-      hits,
-      ...(base.n >= MIN_BASELINE ? base : { mean: first?.mean ?? 0, sd: first?.sd ?? 0, n: first?.n ?? 0 }),
-    };
   }
-  // Iterative HNSW scans are on for every connection (lib/db/database.ts), so filters never starve the result.
-  const d = model.dimensions;
-  const res = await db.query<Ranked>(
-    `SELECT id, max(sim) AS score FROM (
-       SELECT v.memory_id AS id, 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS sim
-       FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
-       WHERE ${modelCond} ${projectCond} AND ${where}
-       ORDER BY v.embedding::vector(${d}) <=> $1::vector(${d}) LIMIT ${Math.floor(k * 3)}
-     ) c GROUP BY id ORDER BY score DESC LIMIT ${Math.floor(k)}`,
-    params,
-  );
-  const base = await chanceLevel(db, model, params[0] as string, f.project, inScope);
-  return { hits: res.rows, mean: base.mean, sd: base.sd, n: inScope };
+  const res = await q.query<Row>(st.sql(), st.params);
+  return read(res.rows[0], r);
 }
 
-/**
- * Chance level of similarity for a query: mean and spread over a random sample (about a thousand vectors) of
- * the project, or of the whole database when `project` is null.
- */
-async function chanceLevel(
-  q: Queryable,
-  model: VectorModel,
-  vector: string,
+/** BM25 over the query's terms: the terms' document frequencies, and the list (and its window twin). */
+function keywordLists(st: Statement, r: CandidateRequest, project: string | null): void {
+  st.ctes.push(
+    `w AS (SELECT t.term, t.qt, t.df, ln(1 + (p.docs + ${PRIOR_DOCS} - t.df + 0.5) / (t.df + 0.5)) AS idf,
+                  sum(t.df) OVER (ORDER BY t.df, t.term ROWS UNBOUNDED PRECEDING) AS cum,
+                  row_number() OVER (ORDER BY t.df, t.term) AS rn
+           FROM (SELECT s.term, min(q.qt) AS qt, sum(s.df)::float8 AS df
+                 FROM unnest(${st.p(r.terms)}::text[], ${st.p(r.terms.map(tsqueryTerm))}::text[]) AS q(term, qt)
+                 JOIN term_stats s ON s.term = q.term ${project ? `AND s.project = ${project}` : ""}
+                 GROUP BY s.term HAVING sum(s.df) > 0) t, p)`,
+    // The rarest terms until the posting budget (always the rarest one): the terms that pick candidates.
+    `wq AS (SELECT string_agg(qt, ' | ')::tsquery AS q FROM w WHERE rn = 1 OR cum <= ${r.budget ?? CANDIDATE_BUDGET})`,
+  );
+  st.outs.push("(SELECT json_agg(df) FROM w) AS dfs");
+  const keyword = (filters: SearchFilters, depth: number) =>
+    `SELECT m.id, s.score * ${K1 + 1} / (1 + ${K1} * (1 - ${B} + ${B} * m.term_count / greatest(1, p.total / p.docs)))
+              AS score, m.created_at
+     FROM memories m CROSS JOIN p
+     CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM w WHERE m.terms @@ w.qt::tsquery) s
+     WHERE m.terms @@ (SELECT q FROM wq) AND ${filterSql(filters, st.params)}
+     ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(depth)}`;
+  // Ties keep the newest first, as the list's own ORDER BY does.
+  const order = "score DESC, created_at DESC";
+  st.list("kw", keyword(r.filters, r.depth), "json_build_array(id, score)", order);
+  if (r.window) st.list("kw2", keyword(r.window.filters, r.window.depth), "json_build_array(id, score)", order);
+}
+
+/** Cosine similarity: the exact and the HNSW list (one runs, by scope size), the chance levels, the window twins. */
+function vectorLists(
+  st: Statement,
+  r: CandidateRequest,
+  { model, vector }: { vector: Float32Array; model: VectorModel },
   project: string | null,
-  size?: number,
-): Promise<{ mean: number; sd: number; n: number }> {
-  const n = size ?? await scopeSize(q, project);
-  if (!n) return { mean: 0, sd: 0, n: 0 };
-  const pct = Math.min(100, (100 * 1_000) / n);
-  const params: unknown[] = [vector];
-  const inProject = project !== null ? `AND v.project = $${params.push(project)}` : "";
+): void {
   const d = model.dimensions;
-  const res = await q.query<{ mean: number; sd: number; k: number }>(
-    `SELECT avg(s) AS mean, stddev_pop(s) AS sd, count(*)::int AS k FROM (
-       SELECT 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS s
-       FROM memory_vectors v TABLESAMPLE SYSTEM (${pct.toFixed(4)})
-       WHERE v.model = ${sqlLiteral(model.key)} ${inProject}
-       LIMIT 2000) x`,
-    params,
+  const v = st.p(pgvector.toSql(Array.from(vector)));
+  // The model key is inlined (our own string, quoted) so the planner can match the HNSW index's partial predicate.
+  const inModel = `v.model = ${sqlLiteral(model.key)} ${project ? "AND v.project = m.project" : ""}`;
+  const small = `(SELECT docs FROM p) <= ${EXACT_SCAN_LIMIT}`;
+  // `embedding <=> …` on the untyped column cannot use the HNSW index: an exact scan, on purpose. The window
+  // aggregates see every memory in scope, before the LIMIT: the baseline comes for free.
+  const exact = (filters: SearchFilters, depth: number) =>
+    `SELECT id, score, avg(score) OVER () AS mean, stddev_pop(score) OVER () AS sd, count(*) OVER () AS n
+     FROM (SELECT v.memory_id AS id, 1 - min(v.embedding <=> ${v}::vector) AS score
+           FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
+           WHERE ${inModel} AND ${filterSql(filters, st.params)} AND ${small}
+           GROUP BY v.memory_id) s
+     ORDER BY score DESC, id DESC LIMIT ${Math.floor(depth)}`;
+  // Iterative HNSW scans are on for every connection (lib/db/database.ts), so filters never starve the result.
+  const hnsw = (filters: SearchFilters, depth: number) =>
+    `SELECT id, max(sim) AS score FROM (
+       SELECT v.memory_id AS id, 1 - (v.embedding::vector(${d}) <=> ${v}::vector(${d})) AS sim
+       FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
+       WHERE ${inModel} AND ${filterSql(filters, st.params)} AND NOT ${small}
+       ORDER BY v.embedding::vector(${d}) <=> ${v}::vector(${d}) LIMIT ${Math.floor(depth * 3)}
+     ) c GROUP BY id ORDER BY score DESC LIMIT ${Math.floor(depth)}`;
+  const sample = (pct: string, where: string) =>
+    `SELECT 1 - (v.embedding::vector(${d}) <=> ${v}::vector(${d})) AS s
+     FROM memory_vectors v TABLESAMPLE SYSTEM ((${pct})::float4)
+     WHERE v.model = ${sqlLiteral(model.key)} ${where} LIMIT 2000`;
+  st.list("vx", exact(r.filters, r.depth), "json_build_array(id, score, mean, sd, n)");
+  st.list("vh", hnsw(r.filters, r.depth), "json_build_array(id, score)");
+  // Chance level from the whole database, for a small scope with too few vectors to tell (a scoped search only).
+  st.ctes.push(
+    `cdb AS (SELECT avg(s) AS mean, stddev_pop(s) AS sd, count(*) AS k FROM (${
+      sample(`SELECT least(100, ${100 * SAMPLE} / greatest(sum(docs), 1)) FROM project_stats`, "")
+    }) x WHERE ${project !== null} AND ${small} AND coalesce((SELECT max(n) FROM vx), 0) < ${MIN_BASELINE})`,
   );
-  const r = res.rows[0];
-  return { mean: r?.mean ?? 0, sd: r?.sd ?? 0, n: r?.k ? n : 0 };
+  st.outs.push(
+    "(SELECT json_build_array(mean, sd, k, (SELECT sum(docs) FROM project_stats)) FROM cdb WHERE k > 0) AS cdb",
+  );
+  // Chance level of a large scope: a sample of it.
+  st.ctes.push(
+    `cpr AS (SELECT avg(s) AS mean, stddev_pop(s) AS sd FROM (${
+      sample(`SELECT least(100, ${100 * SAMPLE} / docs) FROM p`, project ? `AND v.project = ${project}` : "")
+    }) x WHERE NOT ${small})`,
+  );
+  st.outs.push("(SELECT json_build_array(mean, sd) FROM cpr) AS cpr");
+  if (r.window) {
+    st.list("vx2", exact(r.window.filters, r.window.depth), "json_build_array(id, score)");
+    st.list("vh2", hnsw(r.window.filters, r.window.depth), "json_build_array(id, score)");
+  }
 }
 
-async function scopeSize(q: Queryable, project: string | null): Promise<number> {
-  const res = await q.query<{ n: number }>(
-    `SELECT coalesce(sum(docs), 0)::float8 AS n FROM project_stats ${project !== null ? "WHERE project = $1" : ""}`,
-    project !== null ? [project] : [],
-  );
-  return res.rows[0]?.n ?? 0;
-}
-
-/** Each memory's previous and next memory in its project and session (by creation time). */
-export async function neighbours(q: Queryable, ids: number[]): Promise<Map<number, number[]>> {
-  const out = new Map<number, number[]>();
-  if (!ids.length) return out;
-  const res = await q.query<{ id: number; prev: number | null; next: number | null }>(
-    `SELECT c.id,
-       (SELECT p.id FROM memories p
-        WHERE p.project = c.project AND coalesce(p.session_id, '') = coalesce(c.session_id, '')
-          AND (p.created_at, p.id) < (c.created_at, c.id)
-        ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS prev,
-       (SELECT n.id FROM memories n
-        WHERE n.project = c.project AND coalesce(n.session_id, '') = coalesce(c.session_id, '')
-          AND (n.created_at, n.id) > (c.created_at, c.id)
-        ORDER BY n.created_at, n.id LIMIT 1) AS next
-     FROM memories c WHERE c.id = ANY($1::bigint[])`,
-    [ids],
-  );
-  for (const r of res.rows) out.set(r.id, [r.prev, r.next].filter((x): x is number => x !== null));
-  return out;
-}
-
-/** The fields ranking checks filters on, for memories that joined the list as neighbours. */
-export type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" | "created_at">;
-
-export async function heads(q: Queryable, ids: number[]): Promise<Map<number, Head>> {
-  const res = await q.query<Head>(
-    `SELECT id, project, session_id AS session, kind, tags, ${isoOf("created_at")} AS created_at
-     FROM memories WHERE id = ANY($1::bigint[])`,
-    [ids],
-  );
-  return new Map(res.rows.map((h) => [h.id, h]));
+/** The statement's one row, as lists on the scales ranking expects. */
+function read(row: Row, r: CandidateRequest): Candidates {
+  const [docs] = row.stats;
+  const ranked = (xs: [number, number, ...unknown[]][] | null): Ranked[] =>
+    (xs ?? []).map(([id, score]) => ({ id, score }));
+  let keyword: KeywordList | null = null;
+  let windowKeyword: KeywordList | null = null;
+  if (r.terms.length && docs && row.dfs?.length) {
+    const idf = (df: number) => Math.log(1 + (docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
+    // A query term no memory in scope contains still counts in the weight (with an unseen term's idf): asking about
+    // "Caroline" where nobody is called Caroline must not turn a match on the other words into a full one. The
+    // weight counts the query's most informative terms only: a long prompt (a pasted log) is about a few things,
+    // and a memory matching those is a full match, not a tenth of one.
+    const absent = r.terms.length - row.dfs.length;
+    const idfs = [...row.dfs.map(idf), ...Array<number>(absent).fill(idf(0))].sort((a, b) => b - a);
+    const weight = idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0);
+    keyword = { hits: ranked(row.kw), weight };
+    if (r.window) windowKeyword = { hits: ranked(row.kw2), weight };
+  }
+  let vector: VectorList | null = null;
+  let windowVector: VectorList | null = null;
+  if (r.vector) {
+    const large = docs > EXACT_SCAN_LIMIT; // the statement took the HNSW path
+    if (large) {
+      // A large scope (the HNSW path): its sampled distribution.
+      vector = { hits: ranked(row.vh), mean: row.cpr?.[0] ?? 0, sd: row.cpr?.[1] ?? 0, n: docs };
+    } else {
+      const first = row.vx?.[0];
+      const own = { mean: first?.[2] ?? 0, sd: first?.[3] ?? 0, n: first?.[4] ?? 0 };
+      // Too few memories in scope to know what chance similarity looks like: the whole database's, when it has enough.
+      const base = row.cdb && row.cdb[3] >= MIN_BASELINE
+        ? { mean: row.cdb[0] ?? 0, sd: row.cdb[1] ?? 0, n: row.cdb[3] }
+        : own;
+      vector = { hits: ranked(row.vx), ...base };
+    }
+    if (r.window) windowVector = { hits: ranked(large ? row.vh2 : row.vx2), mean: 0, sd: 0, n: 0 };
+  }
+  const heads = new Map<number, Head>();
+  for (const [id, project, session, kind, tags, created_at] of row.hd ?? []) {
+    heads.set(id, { id, project, session, kind, tags, created_at });
+  }
+  const neighbours = new Map<number, number[]>();
+  for (const [id, prev, next] of row.nb ?? []) {
+    neighbours.set(id, [prev, next].filter((x): x is number => x !== null));
+  }
+  return { keyword, vector, windowKeyword, windowVector, heads, neighbours };
 }
