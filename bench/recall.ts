@@ -54,6 +54,7 @@ export function checkEvalFile(value: unknown): EvalFile {
   if (!v || !Array.isArray(v.conversations) || !Array.isArray(v.questions)) {
     fail('expected {"conversations": [...], "questions": [...]}');
   }
+  if (!v.questions.length) fail("it has no questions");
   const turns = new Map<string, Set<string>>();
   for (const [i, c] of v.conversations.entries()) {
     if (typeof c?.id !== "string" || !c.id || !Array.isArray(c.turns)) fail(`conversation ${i} needs an id and turns`);
