@@ -6,6 +6,8 @@
  * turn's time, the turn id in metadata), then each question is asked within its conversation's project.
  * Prints recall@5, recall@10 and MRR overall and per category; the very last line of stdout is one JSON object
  * with the overall figures under "recall@5", "recall@10", "mrr" (per category under "categories").
+ * Questions with empty evidence (off-topic: the conversation never discussed it) have no recall or MRR: they are
+ * left out of every figure and only counted ("off_topic_questions"); a category of only those is not listed.
  * It builds a throwaway database unless DATABASE_URL is set (then it uses that database as is).
  */
 import { parseArgs } from "node:util";
@@ -76,7 +78,9 @@ try {
   type Score = { r5: number; r10: number; rr: number };
   const byCategory = new Map<string, Score[]>();
   const latencies: number[] = [];
+  const offTopic = data.questions.filter((q) => q.evidence.length === 0).length;
   for (const q of data.questions) {
+    if (q.evidence.length === 0) continue;
     const t = performance.now();
     const result = await service.search({ query: q.question, project: q.conversation, limit, mode });
     latencies.push(performance.now() - t);
@@ -95,23 +99,38 @@ try {
     byCategory.get(key)!.push(score);
   }
 
+  // Means over no questions (a file of only off-topic ones) are null, never NaN.
+  const mean = (scores: Score[], f: (x: Score) => number) =>
+    scores.length ? round(scores.reduce((s, x) => s + f(x), 0) / scores.length, 4) : null;
   const summarize = (scores: Score[]) => ({
     questions: scores.length,
-    "recall@5": round(scores.reduce((s, x) => s + x.r5, 0) / scores.length, 4),
-    "recall@10": round(scores.reduce((s, x) => s + x.r10, 0) / scores.length, 4),
-    mrr: round(scores.reduce((s, x) => s + x.rr, 0) / scores.length, 4),
+    "recall@5": mean(scores, (x) => x.r5),
+    "recall@10": mean(scores, (x) => x.r10),
+    mrr: mean(scores, (x) => x.rr),
   });
   const all = [...byCategory.values()].flat();
   const overall = summarize(all);
   const categories = Object.fromEntries([...byCategory.entries()].sort().map(([k, v]) => [k, summarize(v)]));
   const rows: (string | number)[][] = [["category", "questions", "recall@5", "recall@10", "MRR"]];
-  for (const [k, v] of Object.entries(categories)) rows.push([k, v.questions, v["recall@5"], v["recall@10"], v.mrr]);
-  rows.push(["all", overall.questions, overall["recall@5"], overall["recall@10"], overall.mrr]);
+  for (const [k, v] of Object.entries(categories)) {
+    rows.push([k, v.questions, v["recall@5"] ?? "–", v["recall@10"] ?? "–", v.mrr ?? "–"]);
+  }
+  rows.push(["all", overall.questions, overall["recall@5"] ?? "–", overall["recall@10"] ?? "–", overall.mrr ?? "–"]);
   const sorted = [...latencies].sort((a, b) => a - b);
   console.log(`data: ${values.data}\nmode: ${mode}\nmodel: ${modelPath ?? "none"}\n`);
   console.log(table(rows));
-  console.log(`\nsearch latency: median ${round(sorted[Math.floor(sorted.length / 2)])} ms`);
-  console.log(JSON.stringify({ ...overall, mode, model: modelPath ?? null, data: values.data, categories }));
+  if (offTopic) {
+    console.log(`\n${offTopic} questions with empty evidence (off-topic) are left out of recall and MRR.`);
+  }
+  if (sorted.length) console.log(`\nsearch latency: median ${round(sorted[Math.floor(sorted.length / 2)])} ms`);
+  console.log(JSON.stringify({
+    ...overall,
+    off_topic_questions: offTopic,
+    mode,
+    model: modelPath ?? null,
+    data: values.data,
+    categories,
+  }));
 } finally {
   await service.close();
   await bench?.close();
