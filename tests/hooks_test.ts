@@ -551,7 +551,9 @@ Deno.test("hooks: fail open: bad input, unknown event, no database, unreadable t
     const added = (await hooksLog(s)).slice(before.length);
     assert.match(added, logged, `${what}: hooks.log got:\n${added}`);
   }
-  assert.deepEqual(await rows(s.url), []);
+  // Nothing stored (no case may even have needed the schema: a transcript that is not a file is refused first).
+  const stored = await rows(s.url).catch((err) => /does not exist/.test(err.message) ? [] : Promise.reject(err));
+  assert.deepEqual(stored, []);
 });
 
 Deno.test("hooks: fail open even when a Sage setting in the environment is invalid", async () => {

@@ -20,6 +20,8 @@ import { checkId, checkKind, checkMetadata, checkTags } from "./validate.ts";
 
 export interface UpdateInput {
   id: unknown;
+  /** The project the memory belongs to: the current one unless named. */
+  project?: unknown;
   content?: unknown;
   kind?: unknown;
   tags?: unknown;
