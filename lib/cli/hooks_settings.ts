@@ -49,7 +49,7 @@ export const command: CommandSpec = {
         Array.isArray(groups) && groups.some((g) => g?.hooks?.some((h) => isSageCommand(h?.command)))
       ).map(([event]) => event);
       out(installed.length ? `${path}: Sage hooks for ${installed.join(", ")}` : `${path}: no Sage hooks`);
-      out(describePlugin(plugin));
+      if (plugin) out(describePlugin(plugin));
       if (installed.length && active) note(duplicateWarning(path, before!, claude));
       return 0;
     }
@@ -122,8 +122,7 @@ async function pluginState(ctx: CommandContext): Promise<{ plugin: PluginState |
   }
 }
 
-function describePlugin(plugin: PluginState | null): string {
-  if (!plugin) return "Claude Code plugin: not installed";
+function describePlugin(plugin: PluginState): string {
   const state = `${plugin.installed ? "installed" : "not installed"}, ${plugin.enabled ? "enabled" : "disabled"}`;
   return `Claude Code plugin ${plugin.id}: ${state}${plugin.decidedBy ? ` (${plugin.decidedBy})` : ""}` +
     (plugin.installed && plugin.enabled ? "; it runs Sage's hooks itself" : "");
