@@ -12,6 +12,7 @@
  * - the launcher fails open in hooks and says why in the server.
  */
 import assert from "node:assert/strict";
+import { exists } from "../lib/files.ts";
 import { HOOK_EVENTS } from "../lib/hooks/settings.ts";
 import { VERSION } from "../lib/version.ts";
 import { runCommand } from "./support/process.ts";
@@ -210,7 +211,7 @@ Deno.test("Claude Code plugin from this checkout: validate, install, details, se
   }
   assert.doesNotMatch(hooksLog, /hook failed/, hooksLog);
   // DATABASE_URL reached the server and every hook: none of them made a private cluster instead.
-  assert.equal(await Deno.stat(`${sage.SAGE_HOME}/pgdata`).then(() => true, () => false), false);
+  assert.equal(await exists(`${sage.SAGE_HOME}/pgdata`), false);
 
   // The session Claude Code set up: the server connected, the commands and every tool they name.
   const init = run.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))

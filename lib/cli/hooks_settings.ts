@@ -2,6 +2,7 @@
  * `sage hooks install | uninstall | status`: Sage's entries in Claude Code's settings (lib/hooks/settings.ts).
  */
 import { invalid } from "../errors.ts";
+import { exists } from "../files.ts";
 import {
   addSageHooks,
   HOOK_EVENTS,
@@ -114,7 +115,7 @@ function claudeDir(): string {
 async function pluginState(ctx: CommandContext): Promise<{ plugin: PluginState | null; claude?: string }> {
   try {
     const folder = (ctx.values.settings as string | undefined)?.replace(/[\\/][^\\/]*$/, "");
-    const claude = folder && await Deno.stat(`${folder}/plugins`).then(() => true, () => false) ? folder : claudeDir();
+    const claude = folder && await exists(`${folder}/plugins`) ? folder : claudeDir();
     const project = ctx.config.project ? normalizeProject(ctx.config.project) : findProjectRoot(ctx.config.cwd);
     return { plugin: await sagePluginState(claude, project), claude };
   } catch {
