@@ -12,6 +12,9 @@ export function formatSave(r: SaveResult): string {
       : `Saved memory ${r.id} (${r.kind}) in ${r.project}${r.session ? `, session ${r.session}` : ""}.`,
   ];
   if (r.redactions.length) lines.push(`Removed before storing: ${[...new Set(r.redactions)].join(", ")}.`);
+  if (r.supersedes?.length) {
+    lines.push(`Supersedes ${r.supersedes.map((id) => `memory ${id}`).join(", ")} (older value; kept, ranked below).`);
+  }
   for (const w of r.warnings) lines.push(`Note: ${w}.`);
   return lines.join("\n");
 }
@@ -25,10 +28,11 @@ export function formatHits(r: SearchResult): string {
   r.hits.forEach((h, i) => {
     const tags = h.tags.length ? ` · ${h.tags.map((t) => `#${t}`).join(" ")}` : "";
     const where = r.project === null ? ` · ${h.project}` : "";
+    const old = h.superseded_by ? ` · superseded by [memory:${h.superseded_by}]` : "";
     out.push(
       `\n${i + 1}. [memory:${h.id}] score ${h.score.toFixed(3)} · ${
         formatDate(h.created_at)
-      } · ${h.kind}${tags}${where}`,
+      } · ${h.kind}${tags}${where}${old}`,
     );
     out.push(indent(h.content));
   });
@@ -43,6 +47,7 @@ export function formatMemory(m: Memory | MemoryDetail): string {
     }`,
     `project: ${m.project}${m.session ? ` · session: ${m.session}` : ""}`,
   ];
+  if (m.superseded_by) lines.push(`superseded by [memory:${m.superseded_by}] (a newer value)`);
   if (m.tags.length) lines.push(`tags: ${m.tags.join(", ")}`);
   if (Object.keys(m.metadata).length) lines.push(`metadata: ${JSON.stringify(m.metadata)}`);
   if ("embedding" in m) {

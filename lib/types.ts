@@ -27,6 +27,8 @@ export interface Memory {
   /** ISO 8601, UTC, microseconds: exactly what the database holds, so export/import round-trips. */
   created_at: string;
   updated_at: string;
+  /** A newer memory that says the same about this subject with a new value; null while this one is current. */
+  superseded_by: number | null;
 }
 
 /**
@@ -70,6 +72,8 @@ export interface SaveResult {
   /** What privacy filtering removed, by label. */
   redactions: string[];
   warnings: string[];
+  /** Older memories this one now supersedes (named in `supersedes`, or recognised as the same fact, older value). */
+  supersedes?: number[];
 }
 
 export type SearchMode = "hybrid" | "keyword" | "vector";

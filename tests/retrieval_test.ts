@@ -176,6 +176,21 @@ test("timeHint understands dates, months and relative days in English and Chines
   assert.equal(day("2026年11月3日"), "2026-11-03");
   assert.equal(day("11月3日"), "2026-11-03");
   assert.equal(timeHint("how do I deploy?", now), null);
+  // Chinese dates typed with spaces, parts of months, weeks of months, a month without a year.
+  assert.equal(day("9 月 15 号那个测试"), "2026-09-15");
+  assert.equal(day("2025 年 3 月 2 日"), "2025-03-02");
+  const range = (q: string) => {
+    const w = timeHint(q, now);
+    return w && [w.start.toISOString().slice(0, 10), w.end.toISOString().slice(0, 10)];
+  };
+  assert.deepEqual(range("in the second week of September, what did the PM say?"), ["2026-09-08", "2026-09-15"]);
+  assert.deepEqual(range("at the end of September"), ["2026-09-21", "2026-10-01"]);
+  assert.deepEqual(range("late October"), ["2026-10-21", "2026-11-01"]);
+  assert.deepEqual(range("early December"), ["2025-12-01", "2025-12-11"]); // December 2026 has not begun
+  assert.deepEqual(range("9 月中旬的发布"), ["2026-09-11", "2026-09-21"]);
+  assert.deepEqual(range("what changed in October?"), ["2026-10-01", "2026-11-01"]);
+  assert.equal(timeHint("in October 2024 we", now)?.start.toISOString().slice(0, 10), "2024-10-01");
+  assert.equal(timeHint("3 个月前的需求", now), null, "a duration is not a date");
   assert.equal(day("on 31 February, 2023"), "2023-02-01"); // no such day: the month is what is left
 });
 

@@ -2,6 +2,7 @@
  * `sage hooks install | uninstall | status`: Sage's entries in Claude Code's settings (lib/hooks/settings.ts).
  */
 import { invalid } from "../errors.ts";
+import { exists } from "../files.ts";
 import {
   addSageHooks,
   HOOK_EVENTS,
@@ -11,6 +12,7 @@ import {
   type Settings,
   writeSettings,
 } from "../hooks/settings.ts";
+import { type PluginState, sagePluginState } from "../hooks/plugin.ts";
 import { findProjectRoot, normalizeProject } from "../project.ts";
 import { type CommandContext, type CommandSpec, note, out } from "./command.ts";
 
@@ -41,11 +43,15 @@ export const command: CommandSpec = {
     }
     const path = settingsPath(ctx);
     const before = await readSettings(path);
+    const { plugin, claude } = await pluginState(ctx);
+    const active = plugin?.installed && plugin.enabled;
     if (action === "status") {
       const installed = Object.entries(before?.hooks ?? {}).filter(([, groups]) =>
         Array.isArray(groups) && groups.some((g) => g?.hooks?.some((h) => isSageCommand(h?.command)))
       ).map(([event]) => event);
       out(installed.length ? `${path}: Sage hooks for ${installed.join(", ")}` : `${path}: no Sage hooks`);
+      if (plugin) out(describePlugin(plugin));
+      if (installed.length && active) note(duplicateWarning(path, before!, claude));
       return 0;
     }
     const base: Settings = before ?? {};
@@ -72,6 +78,7 @@ export const command: CommandSpec = {
         ? `installed Sage hooks (${Object.keys(HOOK_EVENTS).join(", ")}) in ${path}`
         : `removed Sage hooks from ${path}`,
     );
+    if (action === "install" && active) note(duplicateWarning(path, after, claude));
     return 0;
   },
 };
@@ -88,9 +95,53 @@ function settingsPath(ctx: CommandContext): string {
     const root = ctx.config.project ? normalizeProject(ctx.config.project) : findProjectRoot(ctx.config.cwd);
     return `${root}/.claude/${ctx.values.local ? "settings.local.json" : "settings.json"}`;
   }
+  return `${claudeDir()}/settings.json`;
+}
+
+/** Claude Code's own folder: `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
+function claudeDir(): string {
+  const dir = Deno.env.get("CLAUDE_CONFIG_DIR");
+  if (dir) return dir.replace(/[\\/]+$/, "");
   const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
   if (!home) throw invalid("cannot find your home directory; use --settings FILE");
-  return `${home.replace(/[\\/]+$/, "")}/.claude/settings.json`;
+  return `${home.replace(/[\\/]+$/, "")}/.claude`;
+}
+
+/**
+ * Sage's Claude Code plugin (which runs the same hooks from its own hooks.json) and Claude Code's folder. With
+ * `--settings FILE` in a folder that holds Claude Code's plugin registry (run_sage_single.sh names the mounted
+ * ~/.claude that way), that folder is Claude Code's. Never fails: it only adds a line to what the command says.
+ */
+async function pluginState(ctx: CommandContext): Promise<{ plugin: PluginState | null; claude?: string }> {
+  try {
+    const folder = (ctx.values.settings as string | undefined)?.replace(/[\\/][^\\/]*$/, "");
+    const claude = folder && await exists(`${folder}/plugins`) ? folder : claudeDir();
+    const project = ctx.config.project ? normalizeProject(ctx.config.project) : findProjectRoot(ctx.config.cwd);
+    return { plugin: await sagePluginState(claude, project), claude };
+  } catch {
+    return { plugin: null };
+  }
+}
+
+function describePlugin(plugin: PluginState): string {
+  const state = `${plugin.installed ? "installed" : "not installed"}, ${plugin.enabled ? "enabled" : "disabled"}`;
+  return `Claude Code plugin ${plugin.id}: ${state}${plugin.decidedBy ? ` (${plugin.decidedBy})` : ""}` +
+    (plugin.installed && plugin.enabled ? "; it runs Sage's hooks itself" : "");
+}
+
+/** The plugin and this settings file both run Sage's hooks: how to remove the manual ones, with the right scope. */
+function duplicateWarning(path: string, settings: Settings, claude?: string): string {
+  const flag = path === `${claude}/settings.json`
+    ? ""
+    : path.endsWith("/.claude/settings.local.json")
+    ? " --local"
+    : path.endsWith("/.claude/settings.json")
+    ? " --project"
+    : ` --settings ${path}`;
+  const viaScript = JSON.stringify(settings.hooks ?? {}).includes("run_sage_single");
+  return `warning: Sage's hooks are installed twice, by the Claude Code plugin and in ${path}, so Claude Code runs ` +
+    `each of them twice. Keep the plugin and remove the others: ` +
+    `${viaScript ? "run_sage_single.sh" : "sage"} hooks uninstall${flag}`;
 }
 
 /**

@@ -16,6 +16,12 @@ export const command: CommandSpec = {
     tag: { type: "string", multiple: true, arg: "TAG", help: "a tag (repeatable)" },
     metadata: { type: "string", arg: "JSON", help: "a JSON object kept with the memory" },
     file: { type: "string", arg: "FILE", help: "read the text from this file" },
+    supersedes: {
+      type: "string",
+      multiple: true,
+      arg: "ID",
+      help: "an older memory this one replaces (repeatable); it stays, marked superseded",
+    },
     json: { type: "boolean", help: "print the result as JSON" },
   },
   positionals: { min: 0, max: 1000 },
@@ -41,6 +47,7 @@ export const command: CommandSpec = {
       tags: ctx.values.tag,
       metadata,
       session: ctx.config.session ?? null,
+      supersedes: (ctx.values.supersedes as string[] | undefined)?.map((v) => v.trim()),
     });
     if (ctx.values.json) outJson(result);
     else out(formatSave(result));

@@ -10,7 +10,7 @@ export const isoOf = (col: string): string => `to_char(${col} AT TIME ZONE 'UTC'
 
 /** A memory row as the Memory type (lib/types.ts), from alias `m`. */
 export const MEMORY_COLUMNS = `m.id, m.project, m.session_id AS session, m.kind, m.content, m.tags, m.metadata,
-  ${isoOf("m.created_at")} AS created_at, ${isoOf("m.updated_at")} AS updated_at`;
+  ${isoOf("m.created_at")} AS created_at, ${isoOf("m.updated_at")} AS updated_at, m.superseded_by`;
 
 /** A string as an SQL literal (for our own strings inlined where the planner must see them, e.g. a model key). */
 export function sqlLiteral(s: string): string {

@@ -38,6 +38,7 @@ const memoryFields = {
   metadata: z.record(z.string(), z.unknown()),
   created_at: z.string(),
   updated_at: z.string(),
+  superseded_by: z.number().int().nullable(),
 };
 export const memoryResult = memoryFields;
 
@@ -57,6 +58,7 @@ export const saveResult = {
   embedded: z.boolean(),
   redactions: z.array(z.string()),
   warnings: z.array(z.string()),
+  supersedes: z.array(z.number().int()).optional(),
 };
 
 export const searchResult = {

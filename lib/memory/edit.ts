@@ -16,6 +16,7 @@ import type { Memory, MemoryDetail } from "../types.ts";
 import { type Core, notFound } from "./core.ts";
 import { filtersOf } from "./query.ts";
 import { makeDraft } from "./save.ts";
+import { checkSupersedable, checkSupersedes, supersede } from "./supersede.ts";
 import { checkId, checkKind, checkMetadata, checkTags } from "./validate.ts";
 
 export interface UpdateInput {
@@ -26,6 +27,8 @@ export interface UpdateInput {
   kind?: unknown;
   tags?: unknown;
   metadata?: unknown;
+  /** Ids of older memories of the project this one now replaces. */
+  supersedes?: unknown;
 }
 
 export interface DeleteInput {
@@ -53,12 +56,15 @@ export async function getMemory(core: Core, idInput: unknown): Promise<MemoryDet
 export async function updateMemoryById(core: Core, input: UpdateInput): Promise<Memory> {
   const id = checkId(input.id);
   if (
-    input.content === undefined && input.kind === undefined && input.tags === undefined && input.metadata === undefined
+    input.content === undefined && input.kind === undefined && input.tags === undefined &&
+    input.metadata === undefined && input.supersedes === undefined
   ) {
-    throw invalid("nothing to update: give content, kind, tags or metadata");
+    throw invalid("nothing to update: give content, kind, tags, metadata or supersedes");
   }
   const [current] = await core.db((db) => getMemories(db, [id]));
   if (!current) throw notFound(id);
+  const olds = checkSupersedes(input.supersedes);
+  await checkSupersedable(core, current.project, olds, id);
   const patch: MemoryPatch = {};
   let vectors: Float32Array[] | null = null;
   let model: LoadedModel | null = null;
@@ -91,6 +97,7 @@ export async function updateMemoryById(core: Core, input: UpdateInput): Promise<
     })
   );
   if (!updated) throw notFound(id);
+  if (olds.length) await supersede(core, id, current.project, olds);
   return updated;
 }
 

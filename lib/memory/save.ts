@@ -14,6 +14,7 @@ import { analyze, queryTerms, sayTheSame } from "../text/terms.ts";
 import type { MemoryDraft, SaveResult, SearchFilters } from "../types.ts";
 import type { Core } from "./core.ts";
 import { sessionFor } from "./sessions.ts";
+import { checkSupersedable, checkSupersedes, restatesWithNewValue, supersede } from "./supersede.ts";
 import { checkKind, checkMetadata, checkTags, checkText, checkTime } from "./validate.ts";
 
 export interface SaveInput {
@@ -26,6 +27,8 @@ export interface SaveInput {
   session?: unknown;
   /** ISO time; for imports and hooks that know when something was said. */
   created_at?: unknown;
+  /** Ids of older memories of the project this one replaces (lib/memory/supersede.ts). */
+  supersedes?: unknown;
 }
 
 export interface ConversationInput extends Omit<SaveInput, "content" | "kind"> {
@@ -33,10 +36,15 @@ export interface ConversationInput extends Omit<SaveInput, "content" | "kind"> {
   assistant_response: unknown;
 }
 
-/** Saves one memory; a note, decision, fact… that says what one already says is merged into it. */
+/**
+ * Saves one memory. A note, decision, fact… that says what one already says is merged into it; one that says it
+ * with a new value supersedes it (so do the ids given in `supersedes`, checked before anything is stored).
+ */
 export async function saveMemory(core: Core, input: SaveInput): Promise<SaveResult> {
   const draft = await makeDraft(core, input);
-  return await saveOne(core, draft, draft.kind !== "conversation");
+  const explicit = checkSupersedes(input.supersedes);
+  await checkSupersedable(core, draft.project, explicit);
+  return await saveOne(core, draft, draft.kind !== "conversation", explicit);
 }
 
 export async function saveConversation(core: Core, input: ConversationInput): Promise<SaveResult> {
@@ -91,7 +99,12 @@ export async function makeDraft(core: Core, input: SaveInput, extra: Partial<Mem
  * One memory: the exact-duplicate lookup (an index probe) runs while the text is embedded, and storeDrafts reuses
  * both. Heavier queries wait: on two cores they would only slow the model down.
  */
-async function saveOne(core: Core, draft: MemoryDraft, mergeNear: boolean): Promise<SaveResult> {
+async function saveOne(
+  core: Core,
+  draft: MemoryDraft,
+  interactive: boolean,
+  supersedes: number[] = [],
+): Promise<SaveResult> {
   const [existing, model] = await Promise.all([
     core.db((db) => idsByHash(db, [draft])),
     core.model("save", []).then(async (model) => {
@@ -99,11 +112,30 @@ async function saveOne(core: Core, draft: MemoryDraft, mergeNear: boolean): Prom
       return model;
     }),
   ]);
-  if (!existing.size && mergeNear) {
-    const merged = await mergeNearDuplicate(core, draft, model);
-    if (merged) return merged;
-  }
-  return (await storeDrafts(core, [draft], existing))[0];
+  const similar = !existing.size && interactive ? await similarMemories(core, draft, model) : [];
+  const result = await mergeNearDuplicate(core, draft, similar) ?? (await storeDrafts(core, [draft], existing))[0];
+  // Newest wins: what this memory replaces, named or recognised (new memories only, not merges or duplicates).
+  const restated = result.duplicate
+    ? []
+    : similar.filter((c) => c.superseded_by === null && restatesWithNewValue(draft.content, c.content));
+  const olds = [...new Set([...supersedes, ...restated.map((c) => c.id)])].filter((o) => o !== result.id);
+  if (olds.length) result.supersedes = await supersede(core, result.id, draft.project, olds);
+  return result;
+}
+
+/**
+ * The memories of the same project and kind most like a new one: with vectors, the nearest (one HNSW query);
+ * without, those sharing its rarest words (a small posting budget is enough for a text with most words in common).
+ */
+async function similarMemories(core: Core, draft: MemoryDraft, model: LoadedModel | null) {
+  const filters: SearchFilters = { project: draft.project, kinds: [draft.kind] };
+  return await core.db(async (db) => {
+    if (model && draft.vectors?.length) return await nearest(db, model, draft.vectors[0], filters, 3);
+    const terms = queryTerms(draft.content).slice(0, 64);
+    const found = await candidateLists(db, { terms, vector: null, filters, depth: 3, budget: 200 });
+    const ids = found.keyword?.hits.map((h) => h.id) ?? [];
+    return (await getMemories(db, ids)).map((m) => ({ ...m, similarity: undefined as number | undefined }));
+  });
 }
 
 /**
@@ -115,17 +147,11 @@ async function saveOne(core: Core, draft: MemoryDraft, mergeNear: boolean): Prom
  * spaces." and "use tabs not spaces" are one. The existing memory stays, gains the new tags and metadata keys, and
  * its updated_at moves.
  */
-async function mergeNearDuplicate(core: Core, draft: MemoryDraft, model: LoadedModel | null) {
-  const filters: SearchFilters = { project: draft.project, kinds: [draft.kind] };
-  // With vectors, a near-duplicate is among the nearest (one HNSW query); without, it shares the rarest words
-  // (a small posting budget is enough: it has nine words in ten in common).
-  const candidates = await core.db(async (db) => {
-    if (model && draft.vectors?.length) return await nearest(db, model, draft.vectors[0], filters, 3);
-    const terms = queryTerms(draft.content).slice(0, 64);
-    const found = await candidateLists(db, { terms, vector: null, filters, depth: 3, budget: 200 });
-    const ids = found.keyword?.hits.map((h) => h.id) ?? [];
-    return (await getMemories(db, ids)).map((m) => ({ ...m, similarity: undefined }));
-  });
+async function mergeNearDuplicate(
+  core: Core,
+  draft: MemoryDraft,
+  candidates: { id: number; content: string; similarity?: number }[],
+): Promise<SaveResult | null> {
   const same = candidates.find((c) =>
     (c.similarity === undefined || c.similarity >= 0.95) && sayTheSame(draft.content, c.content)
   );

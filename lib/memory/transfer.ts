@@ -9,6 +9,7 @@ import type { Memory, MemoryDraft } from "../types.ts";
 import type { Core } from "./core.ts";
 import { filtersOf } from "./query.ts";
 import { contentHash, makeDraft, storeDrafts } from "./save.ts";
+import { supersede } from "./supersede.ts";
 import { hashKey } from "../db/repos/memories.ts";
 import {
   type ExportFormat,
@@ -100,11 +101,14 @@ export async function importLines(
   // Memories become drafts (privacy filter included) before anything is written: a record with nothing left to
   // store rejects the file like a malformed one.
   const drafts: MemoryDraft[] = [];
+  const links: { draft: MemoryDraft; fileId?: number; supersededBy?: number }[] = [];
   for (const { record: r, line } of records) {
     if (errors.length >= 20) break;
     if (r.type !== "memory") continue;
     try {
-      drafts.push(await makeDraft(core, r.memory, { id: r.id, createdAt: r.created_at, updatedAt: r.updated_at }));
+      const draft = await makeDraft(core, r.memory, { id: r.id, createdAt: r.created_at, updatedAt: r.updated_at });
+      drafts.push(draft);
+      links.push({ draft, fileId: r.id, supersededBy: r.superseded_by });
     } catch (err) {
       if (!(err instanceof SageError)) throw err;
       errors.push(`line ${line}: ${err.message}`);
@@ -127,6 +131,7 @@ export async function importLines(
     })
   );
   stats.sessions = sessions.length;
+  const stored = new Map<MemoryDraft, number>();
   // Explicit ids kept so far, with the content that claimed them: a later record of the file with the same id and
   // other content is remapped too.
   const claimed = new Map<number, string>();
@@ -151,8 +156,38 @@ export async function importLines(
         }
       }
     }
-    for (const r of await storeDrafts(core, batch)) r.duplicate ? stats.duplicates++ : stats.imported++;
+    const results = await storeDrafts(core, batch);
+    results.forEach((r, j) => {
+      r.duplicate ? stats.duplicates++ : stats.imported++;
+      stored.set(batch[j], r.id);
+    });
     onProgress?.(Math.min(i + IMPORT_BATCH, drafts.length), drafts.length);
   }
+  await linkSuperseded(core, links, stored);
   return stats;
+}
+
+/**
+ * Supersession links of an import, once every memory has its id: `superseded_by` names a memory of the file by its
+ * id there (remapped ids followed), or one already stored in the same project.
+ */
+async function linkSuperseded(
+  core: Core,
+  links: { draft: MemoryDraft; fileId?: number; supersededBy?: number }[],
+  stored: Map<MemoryDraft, number>,
+): Promise<void> {
+  const byFileId = new Map(links.filter((l) => l.fileId !== undefined).map((l) => [l.fileId!, stored.get(l.draft)!]));
+  const bySuccessor = new Map<string, { project: string; by: number; olds: number[] }>();
+  for (const l of links) {
+    if (l.supersededBy === undefined) continue;
+    const by = byFileId.get(l.supersededBy) ?? l.supersededBy;
+    const key = `${l.draft.project}\u0000${by}`;
+    const entry = bySuccessor.get(key) ?? { project: l.draft.project, by, olds: [] };
+    entry.olds.push(stored.get(l.draft)!);
+    bySuccessor.set(key, entry);
+  }
+  for (const { project, by, olds } of bySuccessor.values()) {
+    const [successor] = await core.db((db) => getMemories(db, [by]));
+    if (successor?.project === project) await supersede(core, by, project, olds);
+  }
 }

@@ -51,6 +51,8 @@ export function memoryLine(m: Memory): string {
     metadata: m.metadata,
     created_at: m.created_at,
     updated_at: m.updated_at,
+    // Only when set: lines of memories that were never superseded stay as they were before the field existed.
+    ...(m.superseded_by ? { superseded_by: m.superseded_by } : {}),
   });
 }
 
@@ -78,6 +80,8 @@ export interface ImportSession {
 export interface ImportMemory {
   type: "memory";
   id?: number;
+  /** The id (in this file, or already stored) of the memory that supersedes this one. */
+  superseded_by?: number;
   created_at?: string;
   updated_at?: string;
   memory: SaveInput & { project: string; session: string | null };
@@ -119,6 +123,9 @@ export function parseImportLine(line: string, lineNo: number, defaultProject: st
     return {
       type,
       id: r.id === undefined || r.id === null ? undefined : checkId(r.id),
+      superseded_by: r.superseded_by === undefined || r.superseded_by === null
+        ? undefined
+        : checkId(r.superseded_by, "superseded_by"),
       created_at,
       updated_at,
       memory: {

@@ -40,9 +40,23 @@ export function analyze(text: string): string[] {
   return out;
 }
 
-/** The distinct terms of a query, in first-seen order. */
+/**
+ * The distinct terms of a query, in first-seen order, without the terms of Chinese question words (什么, 怎么,
+ * 哪个, 谁, 几…). Stored memories are mostly statements, so those words are rare in them, and rare means a high
+ * idf: left in, "…是怎么选的" matched whichever memory happened to say 怎么, ahead of the one about the topic.
+ * English question words are stop words already.
+ */
 export function queryTerms(text: string): string[] {
-  return [...new Set(analyze(text))];
+  return [...new Set(analyze(text))].filter((t) => !askingOnly(t));
+}
+
+const CJK_QUESTION_CHARS = new Set(Array.from("什么怎哪谁几吗呢吧啊"));
+
+/** A CJK term that touches a question word, or is made of particles only. */
+function askingOnly(term: string): boolean {
+  if (!CJK_CHAR.test(term)) return false;
+  const chars = Array.from(term);
+  return chars.some((c) => CJK_QUESTION_CHARS.has(c)) || chars.every((c) => CJK_STOP_CHARS.has(c));
 }
 
 /** True when the text has at least one character of a CJK script. */

@@ -29,6 +29,45 @@ function month(y: number, m: number, text: string): TimeWindow {
   return { start: utcDay(y, m, 1), end: utcDay(y, m + 1, 1), text };
 }
 
+/** Days `from`..`to` (inclusive; 31 = the month's end) of a month. */
+function part(y: number, m: number, from: number, to: number, text: string): TimeWindow {
+  const end = Math.min(to, new Date(Date.UTC(y, m + 1, 0)).getUTCDate());
+  return { start: utcDay(y, m, from), end: utcDay(y, m, end + 1), text };
+}
+
+/** A month named without a year: the most recent one that has begun by `now`. */
+function yearOfMonth(m: number, now: Date): number {
+  return recentYear(m, 1, now);
+}
+
+/** "early" / "mid" / "late" (and 上旬 / 中旬 / 下旬…) as a range of days. */
+const PARTS: Record<string, [number, number]> = {
+  early: [1, 10],
+  beginning: [1, 10],
+  start: [1, 10],
+  mid: [11, 20],
+  middle: [11, 20],
+  late: [21, 31],
+  end: [21, 31],
+  初: [1, 10],
+  上旬: [1, 10],
+  中旬: [11, 20],
+  下旬: [21, 31],
+  底: [21, 31],
+  末: [21, 31],
+};
+const WEEKS: Record<string, [number, number]> = {
+  first: [1, 7],
+  "1st": [1, 7],
+  second: [8, 14],
+  "2nd": [8, 14],
+  third: [15, 21],
+  "3rd": [15, 21],
+  fourth: [22, 28],
+  "4th": [22, 28],
+  last: [25, 31],
+};
+
 /** A month/day without a year: the most recent such date not after `now`. */
 function recentYear(m: number, d: number, now: Date): number {
   const y = now.getUTCFullYear();
@@ -42,9 +81,10 @@ function startOfWeek(now: Date): Date {
 
 type Rule = [RegExp, (m: RegExpMatchArray, now: Date) => TimeWindow | null];
 
+// Chinese dates are often typed with spaces around the numbers ("9 月 15 号"): the patterns allow them.
 const RULES: Rule[] = [
   [/\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b/, (m) => day(+m[1], +m[2] - 1, +m[3], m[0])],
-  [/(\d{4})年(\d{1,2})月(\d{1,2})[日号]/, (m) => day(+m[1], +m[2] - 1, +m[3], m[0])],
+  [/(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]/, (m) => day(+m[1], +m[2] - 1, +m[3], m[0])],
   [
     new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH},?\\s+(\\d{4})\\b`, "i"),
     (m) => day(+m[3], monthOf(m[2]), +m[1], m[0]),
@@ -53,12 +93,42 @@ const RULES: Rule[] = [
     new RegExp(`\\b${MONTH}\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})\\b`, "i"),
     (m) => day(+m[3], monthOf(m[1]), +m[2], m[0]),
   ],
-  [/(\d{4})年(\d{1,2})月/, (m) => month(+m[1], +m[2] - 1, m[0])],
+  // "the second week of September", "late October", "9 月中旬": part of a month (this year's, or last year's
+  // if it has not begun yet), before the whole-month rules below.
+  [
+    new RegExp(`\\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\\s+week\\s+of\\s+${MONTH}(?:,?\\s+(\\d{4}))?`, "i"),
+    (m, now) => {
+      const mo = monthOf(m[2]);
+      const [from, to] = WEEKS[m[1].toLowerCase()];
+      return part(m[3] ? +m[3] : yearOfMonth(mo, now), mo, from, to, m[0]);
+    },
+  ],
+  [
+    new RegExp(
+      `\\b(early|mid|late|(?:the\\s+)?(?:beginning|start|middle|end)\\s+of)[\\s-]+${MONTH}(?:,?\\s+(\\d{4}))?`,
+      "i",
+    ),
+    (m, now) => {
+      const mo = monthOf(m[2]);
+      const [from, to] = PARTS[m[1].toLowerCase().replace(/^the\s+/, "").replace(/\s+of$/, "")];
+      return part(m[3] ? +m[3] : yearOfMonth(mo, now), mo, from, to, m[0]);
+    },
+  ],
+  [/(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(初|上旬|中旬|下旬|底|末)/, (m, now) => {
+    const mo = +m[2] - 1;
+    const [from, to] = PARTS[m[3]];
+    return part(m[1] ? +m[1] : yearOfMonth(mo, now), mo, from, to, m[0]);
+  }],
+  [/(\d{4})\s*年\s*(\d{1,2})\s*月/, (m) => month(+m[1], +m[2] - 1, m[0])],
   [new RegExp(`\\b${MONTH},?\\s+(\\d{4})\\b`, "i"), (m) => month(+m[2], monthOf(m[1]), m[0])],
-  [/(\d{1,2})月(\d{1,2})[日号]/, (m, now) => day(recentYear(+m[1] - 1, +m[2], now), +m[1] - 1, +m[2], m[0])],
+  [/(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]/, (m, now) => day(recentYear(+m[1] - 1, +m[2], now), +m[1] - 1, +m[2], m[0])],
   [new RegExp(`\\bon\\s+${MONTH}\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b`, "i"), (m, now) => {
     const mo = monthOf(m[1]);
     return day(recentYear(mo, +m[2], now), mo, +m[2], m[0]);
+  }],
+  [new RegExp(`\\b(?:in|during|since)\\s+${MONTH}\\b(?![\\s,]*\\d)`, "i"), (m, now) => {
+    const mo = monthOf(m[1]);
+    return month(yearOfMonth(mo, now), mo, m[0]);
   }],
   [/\b(today)\b|今天/i, (m, now) => day(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), m[0])],
   [/\b(yesterday)\b|昨天/i, (m, now) => {

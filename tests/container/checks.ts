@@ -492,3 +492,60 @@ Deno.test("the run script forwards commands, stdin, exit codes, the host project
   for await (const e of Deno.readDir(ROOT)) assert.ok(!e.name.startsWith("sage-run."), `left behind: ${e.name}`);
   await removeContainer(volume);
 });
+
+Deno.test("Claude Code plugin, container runtime: its copy of run_sage_single.sh serves, the hooks run in the container", async () => {
+  const volume = newVolume("plugin");
+  const claude = `${REPO}/.tools/bin/claude`;
+  // The image (the first check builds it; built here when this check runs alone), and the volume's container.
+  const status = await runScript(["status"], { volume });
+  assert.equal(status.code, 0, status.stderr);
+  // The plugin as Claude Code runs it when installed from a git repository: the plugin folder alone, symlinks
+  // copied as files, nothing of the checkout beside it (so the launcher runs the plugin's own run_sage_single.sh).
+  const market = await Deno.makeTempDir({ dir: ROOT, prefix: "plugin-market-" });
+  await Deno.mkdir(`${market}/.claude-plugin`);
+  await Deno.copyFile(`${REPO}/.claude-plugin/marketplace.json`, `${market}/.claude-plugin/marketplace.json`);
+  const cp = await new Deno.Command("cp", { args: ["-rL", `${REPO}/plugin`, `${market}/plugin`] }).output();
+  assert.equal(cp.code, 0, new TextDecoder().decode(cp.stderr));
+  // Claude Code's own HOME (the other checks share HOME's settings), the user's settings for the container.
+  const home = await Deno.makeTempDir({ dir: ROOT, prefix: "plugin-home-" });
+  const { cwd } = await projectDir();
+  const env = {
+    ...scriptEnv(volume),
+    HOME: home,
+    SAGE_LOG_LEVEL: "debug",
+    DISABLE_AUTOUPDATER: "1",
+    DISABLE_TELEMETRY: "1",
+  };
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command(claude, { args, env, clearEnv: true, cwd, stdout: "piped", stderr: "piped" })
+      .output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  };
+  for (const args of [["plugin", "marketplace", "add", market], ["plugin", "install", "sage@sage"]]) {
+    const r = await run(args);
+    assert.equal(r.code, 0, `claude ${args.join(" ")}: ${r.stderr}${r.stdout}`);
+  }
+  const list = await run(["mcp", "list"]);
+  const line = list.stdout.split("\n").find((l) => l.startsWith("plugin:sage:sage:"));
+  assert.ok(line, `the plugin's server is missing from claude mcp list:\n${list.stdout}${list.stderr}`);
+  assert.ok(line.includes(`${market}/plugin/scripts/sage-plugin serve`), line);
+  assert.match(line, /Connected/, line);
+  assert.doesNotMatch(line, /Failed|✗/, line);
+
+  // No account: `claude -p` runs SessionStart and UserPromptSubmit, which reach sage in the container.
+  const debugLog = `${home}/claude-debug.log`;
+  const p = await run(["-p", "What did we decide about the database?", "--debug-file", debugLog]);
+  assert.match(p.stdout + p.stderr, /Not logged in/);
+  const log = await Deno.readTextFile(debugLog);
+  const hooksLog = await cliOk(["exec", containerOf(volume), "cat", "/var/lib/sage/logs/hooks.log"]);
+  for (const event of ["SessionStart", "UserPromptSubmit"]) {
+    assert.match(log, new RegExp(`${event}(:\\w+)? \\[[^\\]]*sage-plugin"? hook ${event}\\] .*with status 0`), event);
+    assert.match(hooksLog, new RegExp(`hook done .*"event":"${event}"`), hooksLog);
+  }
+  // `hooks status` through the script (sage in a one-off container that sees only ~/.claude) finds the plugin.
+  const hooks = await runScript(["hooks", "status"], { volume, env: { HOME: home } });
+  assert.equal(hooks.code, 0, hooks.stderr);
+  assert.match(hooks.stdout, /no Sage hooks\nClaude Code plugin sage@sage: installed, enabled/, hooks.stdout);
+  await removeContainer(volume);
+});

@@ -44,7 +44,7 @@ export interface VectorList {
 }
 
 /** The fields ranking checks filters on (neighbours join the list without having passed them in SQL). */
-export type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" | "created_at">;
+export type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" | "created_at" | "superseded_by">;
 
 export interface CandidateRequest {
   /** The query's keyword terms; none: no keyword list. */
@@ -103,7 +103,7 @@ type Row = {
   cdb: [number | null, number | null, number, number] | null;
   cpr: [number | null, number | null] | null;
   nb: [number, number | null, number | null][] | null;
-  hd: [number, string, string | null, string, string[], string][] | null;
+  hd: [number, string, string | null, string, string[], string, number | null][] | null;
 };
 
 /** The statement being built: its parameters, CTEs, output columns and the CTEs that are candidate lists. */
@@ -161,7 +161,7 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
     st.outs.push(
       `(SELECT json_agg(json_build_array(h.id, h.project, h.session_id, h.kind, h.tags, ${
         isoOf("h.created_at")
-      })) FROM memories h WHERE h.id IN (${headIds})) AS hd`,
+      }, h.superseded_by)) FROM memories h WHERE h.id IN (${headIds})) AS hd`,
     );
   }
   const res = await q.query<Row>(st.sql(), st.params);
@@ -290,8 +290,8 @@ function read(row: Row, r: CandidateRequest): Candidates {
     if (r.window) windowVector = { hits: ranked(large ? row.vh2 : row.vx2), mean: 0, sd: 0, n: 0 };
   }
   const heads = new Map<number, Head>();
-  for (const [id, project, session, kind, tags, created_at] of row.hd ?? []) {
-    heads.set(id, { id, project, session, kind, tags, created_at });
+  for (const [id, project, session, kind, tags, created_at, superseded_by] of row.hd ?? []) {
+    heads.set(id, { id, project, session, kind, tags, created_at, superseded_by });
   }
   const neighbours = new Map<number, number[]>();
   for (const [id, prev, next] of row.nb ?? []) {

@@ -238,7 +238,21 @@ export async function turnsByUuid(
   return new Map(res.rows.map((r) => [r.uuid, { id: r.id, hash: r.hash, partial: r.partial }]));
 }
 
-/** The most recent memories of a project by kind, for the session digest. */
+/**
+ * Marks `olds` (memories of `project`, other than `by`) as superseded by `by`; returns the ids marked. A memory never
+ * supersedes itself, and a chain stays a chain: what `by` superseded is not touched.
+ */
+export async function markSuperseded(q: Queryable, project: string, olds: number[], by: number): Promise<number[]> {
+  if (!olds.length) return [];
+  const res = await q.query<{ id: number }>(
+    `UPDATE memories SET superseded_by = $3
+     WHERE project = $1 AND id = ANY($2::bigint[]) AND id <> $3 RETURNING id`,
+    [project, olds, by],
+  );
+  return res.rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+/** The most recent current (not superseded) memories of a project by kind, for the session digest. */
 export async function recentByKind(
   q: Queryable,
   project: string,
@@ -246,9 +260,9 @@ export async function recentByKind(
   perKind: number,
 ): Promise<Memory[]> {
   const res = await q.query<Memory>(
-    `SELECT id, project, session, kind, content, tags, metadata, created_at, updated_at FROM (
+    `SELECT id, project, session, kind, content, tags, metadata, created_at, updated_at, superseded_by FROM (
        SELECT ${MEMORY_COLUMNS}, row_number() OVER (PARTITION BY m.kind ORDER BY m.created_at DESC, m.id DESC) AS rn
-       FROM memories m WHERE m.project = $1 AND m.kind = ANY($2::text[])
+       FROM memories m WHERE m.project = $1 AND m.kind = ANY($2::text[]) AND m.superseded_by IS NULL
      ) x WHERE rn <= $3 ORDER BY created_at DESC`,
     [project, kinds, perKind],
   );

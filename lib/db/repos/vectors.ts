@@ -84,12 +84,12 @@ export async function nearest(
   vector: Float32Array,
   f: SearchFilters,
   k: number,
-): Promise<{ id: number; content: string; similarity: number }[]> {
+): Promise<{ id: number; content: string; superseded_by: number | null; similarity: number }[]> {
   const params: unknown[] = [pgvector.toSql(Array.from(vector))];
   const where = filterSql(f, params);
   const d = model.dimensions;
-  const res = await q.query<{ id: number; content: string; similarity: number }>(
-    `SELECT m.id, m.content, 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS similarity
+  const res = await q.query<{ id: number; content: string; superseded_by: number | null; similarity: number }>(
+    `SELECT m.id, m.content, m.superseded_by, 1 - (v.embedding::vector(${d}) <=> $1::vector(${d})) AS similarity
      FROM memory_vectors v JOIN memories m ON m.id = v.memory_id
      WHERE v.model = ${sqlLiteral(model.key)} AND v.chunk = 0 ${f.project !== null ? "AND v.project = m.project" : ""}
        AND ${where}

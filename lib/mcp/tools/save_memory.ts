@@ -18,6 +18,9 @@ export const saveMemory = defineTool({
     project,
     session: z.string().optional().describe("Session id; defaults to the current session."),
     metadata,
+    supersedes: z.array(z.number().int()).optional().describe(
+      "Ids of older memories this one replaces (a value that changed: a new port, a library swapped, a moved date). They stay, marked as superseded, and rank below it. A note that restates an older one with new numbers or names is recognised without this.",
+    ),
   },
   output: saveResult,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -8,13 +8,16 @@ export const updateMemory = defineTool({
   name: "update_memory",
   title: "Update a memory",
   description:
-    "Correct or refine a memory by id: new content, kind, tags or metadata (only what is given changes; metadata is replaced as a whole).",
+    "Correct or refine a memory by id: new content, kind, tags or metadata (only what is given changes; metadata is replaced as a whole), or mark older memories it replaces (supersedes).",
   input: {
     id: z.number().int().describe("The memory id."),
     content: z.string().optional().describe("The new text."),
     kind: z.enum(KINDS).optional(),
     tags: z.array(z.string()).optional().describe("The new tag list (replaces the old one)."),
     metadata,
+    supersedes: z.array(z.number().int()).optional().describe(
+      "Ids of older memories of the same project that this one replaces; they are marked as superseded by it.",
+    ),
   },
   output: memoryResult,
   // Replacing text is not additive; repeating the same update changes nothing more.

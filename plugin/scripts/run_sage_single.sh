@@ -1,0 +1,1 @@
+../../run_sage_single.sh
