@@ -1,4 +1,8 @@
-/** One memory by id: read it, correct it, delete it (or several, by ids or filters, with confirmation). */
+/**
+ * One memory by id: read it, correct it, delete it (or several, by ids or filters, with confirmation). An id acts
+ * on a memory of the current project, or of the project named with it: an id from another project's search (or a
+ * guessed one) is "not found" here unless that project is named, so no call reaches across projects by accident.
+ */
 import {
   deleteByIds,
   getMemories,
@@ -44,12 +48,13 @@ export interface DeleteInput {
   confirm?: unknown;
 }
 
-export async function getMemory(core: Core, idInput: unknown): Promise<MemoryDetail> {
+export async function getMemory(core: Core, idInput: unknown, projectInput?: unknown): Promise<MemoryDetail> {
   const id = checkId(idInput);
+  const project = core.scope.projectOf(projectInput);
   // Waits for a model still loading: before it is known, every memory would look unembedded.
   const modelKey = (await core.model("search", []))?.key ?? null;
-  const m = await core.db((db) => getMemoryDetail(db, id, modelKey));
-  if (!m) throw notFound(id);
+  const m = await core.db((db) => getMemoryDetail(db, id, project, modelKey));
+  if (!m) throw notFound(id, project);
   return m;
 }
 
@@ -61,8 +66,9 @@ export async function updateMemoryById(core: Core, input: UpdateInput): Promise<
   ) {
     throw invalid("nothing to update: give content, kind, tags, metadata or supersedes");
   }
-  const [current] = await core.db((db) => getMemories(db, [id]));
-  if (!current) throw notFound(id);
+  const project = core.scope.projectOf(input.project);
+  const [current] = (await core.db((db) => getMemories(db, [id]))).filter((m) => m.project === project);
+  if (!current) throw notFound(id, project);
   const olds = checkSupersedes(input.supersedes);
   await checkSupersedable(core, current.project, olds, id);
   const patch: MemoryPatch = {};
@@ -96,7 +102,7 @@ export async function updateMemoryById(core: Core, input: UpdateInput): Promise<
       return m;
     })
   );
-  if (!updated) throw notFound(id);
+  if (!updated) throw notFound(id, project);
   if (olds.length) await supersede(core, id, current.project, olds);
   return updated;
 }
@@ -109,7 +115,8 @@ export async function deleteMemories(
   core: Core,
   input: DeleteInput,
 ): Promise<{ deleted: number[]; not_found: number[] }> {
-  const filterGiven = ["project", "all_projects", "session", "tags", "kinds", "before", "after"]
+  // With id or ids, `project` names the project they belong to; on its own it is a filter like the others.
+  const filterGiven = ["all_projects", "session", "tags", "kinds", "before", "after"]
     .some((k) => (input as Record<string, unknown>)[k] !== undefined);
   if (input.confirm !== undefined && typeof input.confirm !== "boolean") throw invalid("confirm must be true or false");
   if (input.id !== undefined && (input.ids !== undefined || filterGiven)) {
@@ -117,21 +124,27 @@ export async function deleteMemories(
   }
   if (input.id !== undefined) {
     const id = checkId(input.id);
-    const deleted = await core.db((db) => deleteByIds(db, [id]));
-    if (!deleted.length) throw notFound(id);
+    const project = core.scope.projectOf(input.project);
+    const deleted = await core.db((db) => deleteByIds(db, [id], project));
+    if (!deleted.length) throw notFound(id, project);
     return { deleted, not_found: [] };
   }
   let targets: number[];
+  let project: string | null;
   let notFoundIds: number[] = [];
   if (input.ids !== undefined) {
     if (!Array.isArray(input.ids) || !input.ids.length) throw invalid("ids must be a non-empty list of memory ids");
     if (filterGiven) throw invalid("give either ids or filters, not both");
     const ids = [...new Set(input.ids.map((v) => checkId(v, "ids[]")))];
-    const found = new Set((await core.db((db) => getMemories(db, ids))).map((m) => m.id));
+    const scope = project = core.scope.projectOf(input.project);
+    const found = new Set(
+      (await core.db((db) => getMemories(db, ids))).filter((m) => m.project === scope).map((m) => m.id),
+    );
     targets = ids.filter((i) => found.has(i));
     notFoundIds = ids.filter((i) => !found.has(i));
-  } else if (filterGiven) {
+  } else if (filterGiven || input.project !== undefined) {
     const filters = filtersOf(core, input);
+    project = filters.project;
     targets = await core.db((db) => listIds(db, filters));
   } else {
     throw invalid("say what to delete: id, ids, or filters (project, session, tags, kinds, before, after)");
@@ -142,6 +155,6 @@ export async function deleteMemories(
       "Repeat the call with confirm: true to delete them.",
     );
   }
-  const deleted = targets.length ? await core.db((db) => deleteByIds(db, targets)) : [];
+  const deleted = targets.length ? await core.db((db) => deleteByIds(db, targets, project)) : [];
   return { deleted, not_found: notFoundIds };
 }

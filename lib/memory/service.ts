@@ -70,7 +70,7 @@ export class MemoryService {
   digest = (input: { project: string; budget: number }): Promise<string> => query.digest(this.#core, input);
 
   // one memory
-  get = (id: unknown): Promise<MemoryDetail> => edit.getMemory(this.#core, id);
+  get = (id: unknown, project?: unknown): Promise<MemoryDetail> => edit.getMemory(this.#core, id, project);
   update = (input: edit.UpdateInput): Promise<Memory> => edit.updateMemoryById(this.#core, input);
   delete = (input: edit.DeleteInput): Promise<{ deleted: number[]; not_found: number[] }> =>
     edit.deleteMemories(this.#core, input);
