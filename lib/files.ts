@@ -112,7 +112,9 @@ export function untrustedSocket(path: string): string | null {
   try {
     const s = Deno.lstatSync(path);
     const d = Deno.lstatSync(dir);
-    if (d.isSymlink || !d.isDirectory || d.uid !== uid || d.mode! & 0o022) return `${dir} is not a private folder of ours`;
+    if (d.isSymlink || !d.isDirectory || d.uid !== uid || d.mode! & 0o022) {
+      return `${dir} is not a private folder of ours`;
+    }
     const parent = Deno.statSync(dir.replace(/\/[^/]*$/, "") || "/"); // SAGE_HOME itself may be a link
     if ((parent.uid !== uid && parent.uid !== 0) || (parent.mode! & 0o022 && !(parent.mode! & 0o1000))) {
       return `${dir}'s parent can be changed by other users`;

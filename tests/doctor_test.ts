@@ -46,7 +46,11 @@ Deno.test({
   sanitizeResources: false,
 }, async (t) => {
   if (!(await installed())) throw new Error("no PostgreSQL under /usr/lib/postgresql: run scripts/setup");
-  for (const [what, keep] of [["none of pgvector", {}], ["the control file but not the library", { control: true }]] as const) {
+  for (
+    const [what, keep] of [["none of pgvector", {}], ["the control file but not the library", {
+      control: true,
+    }]] as const
+  ) {
     await t.step(what, async () => {
       const root = await tempDir("nopgvector-");
       const bin = await copyWithout(root, keep);

@@ -18,14 +18,7 @@ import { ensureOwnHome, ensurePrivateDir, exists, privateMode, runtimeDir, socke
 import { log } from "../log.ts";
 import { shortHash } from "../text/hash.ts";
 import { mapDbError } from "./database.ts";
-import {
-  assertTraversable,
-  findPgBin,
-  freeBytes,
-  runPg,
-  serverUser,
-  type ServerUser,
-} from "./pg_bin.ts";
+import { assertTraversable, findPgBin, freeBytes, runPg, type ServerUser, serverUser } from "./pg_bin.ts";
 
 export { findPgBin } from "./pg_bin.ts";
 
@@ -182,9 +175,10 @@ async function startAndConnect(bin: string, paths: ClusterPaths, runAs: ServerUs
       const said = `${r.output}\n${await logTail(paths)}`;
       await failedForLackOfRoom(paths, said);
       reason = lastFatal(said) ?? (r.output.trim() || `pg_ctl exited with ${r.code}`);
-      transient = /shared memory block .* is still in use|lock file .* already exists|another (postmaster|server)/i.test(
-        said,
-      );
+      transient = /shared memory block .* is still in use|lock file .* already exists|another (postmaster|server)/i
+        .test(
+          said,
+        );
     } else {
       try {
         return await ensureDatabase(paths);

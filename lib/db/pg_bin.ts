@@ -51,7 +51,11 @@ export async function findPgBin(config: Config): Promise<string> {
 }
 
 function noPgvector(dir: string, what: string): SageError {
-  return new SageError("unavailable", `PostgreSQL found in ${dir}${what}, but pgvector is not installed for it`, PGVECTOR_HINT);
+  return new SageError(
+    "unavailable",
+    `PostgreSQL found in ${dir}${what}, but pgvector is not installed for it`,
+    PGVECTOR_HINT,
+  );
 }
 
 async function hasServer(dir: string): Promise<boolean> {
@@ -81,7 +85,9 @@ async function hasPgvector(binDir: string): Promise<boolean> {
   const dirs = await pgConfigDirs(binDir);
   if (dirs) {
     if (!(await exists(`${dirs.share}/extension/vector.control`))) return false;
-    for (const lib of ["vector.so", "vector.dylib", "vector.dll"]) if (await exists(`${dirs.pkglib}/${lib}`)) return true;
+    for (const lib of ["vector.so", "vector.dylib", "vector.dll"]) {
+      if (await exists(`${dirs.pkglib}/${lib}`)) return true;
+    }
     return false;
   }
   const real = await Deno.realPath(`${binDir}/${exe("postgres")}`).catch(() => `${binDir}/postgres`);

@@ -48,6 +48,8 @@ interface Pending {
  */
 const PASSAGE_SLICE = 2;
 const INTERACTIVE_MS = 60_000;
+/** How long closing waits for the worker's native work to return (see close). */
+const CLOSE_WAIT_MS = 3_000;
 
 export class Embedder {
   readonly #config: Config;
@@ -62,6 +64,7 @@ export class Embedder {
   #queue: Pending[] = [];
   #busy = false;
   #lastQuery = -Infinity;
+  #closing = false;
 
   constructor(config: Config) {
     this.#config = config;
@@ -114,10 +117,20 @@ export class Embedder {
     return await this.#enqueue(texts.map((t) => m.passagePrefix + t), false);
   }
 
-  close(): void {
+  /**
+   * Ends the worker once what it is running (a load, a batch) has returned, waiting at most CLOSE_WAIT_MS:
+   * terminating a thread in the middle of onnxruntime's native code can abort the whole process (exit 134 or 139
+   * when a client closed the server while the model was loading). Nothing new starts meanwhile.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const closed = new SageError("model_unavailable", "embedder closed");
+    for (const job of this.#queue.splice(0)) job.reject(closed);
+    const until = Date.now() + CLOSE_WAIT_MS;
+    while (this.#replies.size && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     this.#worker?.terminate();
     this.#worker = null;
-    for (const r of this.#replies.values()) r.reject(new SageError("model_unavailable", "embedder closed"));
+    for (const r of this.#replies.values()) r.reject(closed);
     this.#replies.clear();
   }
 
@@ -145,8 +158,8 @@ export class Embedder {
         `the embedding model could not be loaded: ${err instanceof Error ? err.message : err}`,
         `Check SAGE_EMBED_MODEL (${this.#config.modelPath}); \`sage doctor\` shows details. Keyword search still works.`,
       );
-      log.error("embedding model failed to load", { error: this.#error.message });
-      this.close();
+      if (!this.#closing) log.error("embedding model failed to load", { error: this.#error.message });
+      void this.close();
       throw this.#error;
     }
   }
@@ -162,7 +175,7 @@ export class Embedder {
   }
 
   #pump(): void {
-    if (this.#busy || !this.#queue.length) return;
+    if (this.#busy || this.#closing || !this.#queue.length) return;
     this.#busy = true;
     // Every queued query, or else the next PASSAGE_SLICE passages (of one job or several).
     const parts: { job: Pending; from: number; to: number }[] = [];
@@ -205,6 +218,7 @@ export class Embedder {
   }
 
   #call<T>(message: Record<string, unknown>): Promise<T> {
+    if (this.#closing) return Promise.reject(new SageError("model_unavailable", "embedder closed"));
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {

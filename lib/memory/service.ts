@@ -54,7 +54,7 @@ export class MemoryService {
 
   async close(): Promise<void> {
     this.#stopBackfill?.();
-    this.#core.embedder.close();
+    await this.#core.embedder.close();
     await this.#core.conn.close();
   }
 
