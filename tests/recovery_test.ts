@@ -23,14 +23,6 @@ function postmasterPid(dataDir: string): number {
   return Number(Deno.readTextFileSync(`${dataDir}/postmaster.pid`).split("\n")[0]);
 }
 
-async function gone(pid: number, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (await Deno.stat(`/proc/${pid}`).then(() => true, () => false)) {
-    if (Date.now() > end) throw new Error(`process ${pid} still there after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 Deno.test({
   name: "recovery: right after kill -9 of the postmaster (a backend still busy), the next command starts it again",
   ignore: Deno.build.os !== "linux",
