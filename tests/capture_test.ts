@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
 import { hookSocketPath } from "../lib/hooks/socket.ts";
-import { parseTranscript } from "../lib/memory/transcript.ts";
+import { parseTranscript, TranscriptParser } from "../lib/memory/transcript.ts";
 import { admin, freshDatabase, type RunResult, sageArgs, sageEnv, tempDir } from "./support/harness.ts";
 import { connectSage, dbName, type SageClient } from "./support/mcp_client.ts";
 import { appendTurn, mainSession, SESSION_ID, text, toolUse, Transcript } from "./support/transcripts.ts";
@@ -105,6 +105,23 @@ Deno.test("capture: parsing never throws on JSON that is not a transcript entry"
     assert.ok(!Number.isNaN(Date.parse(t.timestamp)), t.timestamp);
     assert.equal(typeof t.prompt, "string");
     assert.equal(typeof t.response, "string");
+  }
+});
+
+Deno.test("capture: a transcript read slice by slice (any slice size) gives the turns of one whole read", () => {
+  const bytes = new TextEncoder().encode(mainSession().t.text() + HOSTILE_LINES.join("\n") + '\n{"half": ');
+  const whole = parseTranscript(bytes);
+  for (const size of [1, 3, 64, 4096, 1 << 20]) {
+    const parser = new TranscriptParser(0);
+    const turns = [];
+    for (let i = 0; i < bytes.length; i += size) turns.push(...parser.feed(bytes.subarray(i, i + size)));
+    turns.push(...parser.finish());
+    assert.deepEqual(
+      turns.map((t) => ({ ...t, timestamp: t.uuid.startsWith("offset-") ? "" : t.timestamp })),
+      whole.turns.map((t) => ({ ...t, timestamp: t.uuid.startsWith("offset-") ? "" : t.timestamp })),
+      `slices of ${size} bytes`,
+    );
+    assert.equal(parser.end, whole.end);
   }
 });
 

@@ -75,7 +75,7 @@ type OpenTurn = Turn & { parts: string[]; taskIds: Set<string>; lastStop?: strin
 export class TranscriptParser {
   /** Byte offset just after the last complete line read. */
   end: number;
-  #pending: Uint8Array | null = null;
+  #pending: Uint8Array[] = [];
   #current: OpenTurn | null = null;
   readonly #dec = new TextDecoder();
 
@@ -91,11 +91,18 @@ export class TranscriptParser {
   feed(chunk: Uint8Array): Turn[] {
     const out: Turn[] = [];
     let bytes = chunk;
-    if (this.#pending) {
-      bytes = new Uint8Array(this.#pending.length + chunk.length);
-      bytes.set(this.#pending);
-      bytes.set(chunk, this.#pending.length);
-      this.#pending = null;
+    if (this.#pending.length) {
+      // A long line goes on: its pieces are kept apart until its end comes (joining them at every slice would
+      // copy a 30 MB line over and over).
+      if (chunk.indexOf(10) < 0) {
+        this.#pending.push(chunk.slice());
+        return out;
+      }
+      const parts = [...this.#pending, chunk];
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) bytes.set(p, o), o += p.length;
+      this.#pending = [];
     }
     let pos = 0;
     while (pos < bytes.length) {
@@ -107,7 +114,7 @@ export class TranscriptParser {
       pos = nl + 1;
       if (line) this.#entry(line, lineStart, out);
     }
-    if (pos < bytes.length) this.#pending = bytes.slice(pos);
+    if (pos < bytes.length) this.#pending = [bytes.slice(pos)];
     return out;
   }
 
