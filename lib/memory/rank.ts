@@ -17,10 +17,17 @@
  * the strongest neighbour's score: a reply ("yes, the second one") is about what came just before it.
  */
 import type { Database } from "../db/database.ts";
-import { candidates, type Head, type KeywordList, type VectorList } from "../db/repos/candidates.ts";
+import {
+  candidates,
+  type Head,
+  type KeywordList,
+  PRIOR_DOCS,
+  type TermStats,
+  type VectorList,
+} from "../db/repos/candidates.ts";
 import { getMemories } from "../db/repos/memories.ts";
 import type { VectorModel } from "../db/repos/vectors.ts";
-import { overlap, wordSet } from "../text/terms.ts";
+import { isCjkPair, isParticle, overlap, wordSet } from "../text/terms.ts";
 import type { TimeWindow } from "../text/time.ts";
 import type { SearchFilters, SearchHit } from "../types.ts";
 
@@ -28,6 +35,8 @@ import type { SearchFilters, SearchHit } from "../types.ts";
 export const TIME_SHARE = 0.5;
 /** Hits whose keyword terms overlap this much (Jaccard) with a better hit are folded into it. */
 const NEAR_DUPLICATE = 0.9;
+/** The keyword weight (a full match) counts this many of the query's most informative terms. */
+const WEIGHT_TERMS = 12;
 /** A neighbour inherits this share of the strongest adjacent memory's score. */
 export const NEIGHBOUR_SHARE = 0.5;
 /** Fewer vectors than this tell nothing about chance: no vector evidence (similarity still orders ties). */
@@ -58,10 +67,13 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
     window: hybrid && r.window ? { filters: windowed(r.filters, r.window), depth: Math.max(r.limit * 2, 20) } : null,
     neighbours: hybrid,
   });
-  const { keyword, vector } = found;
+  const { vector } = found;
+  const weight = found.keyword ? keywordWeight(r.terms, found.keyword.stats) : 0;
+  const keyword = found.keyword && { hits: found.keyword.hits, weight };
   const evidence = fuseScores(keyword, vector);
-  if (found.windowKeyword || found.windowVector) {
-    const k2 = found.windowKeyword && rescale(found.windowKeyword, keyword);
+  if (found.keyword?.window || found.windowVector) {
+    // Inside the window, on the scope-wide scales: the same keyword weight, the scope's similarity distribution.
+    const k2 = found.keyword?.window ? { hits: found.keyword.window, weight } : null;
     const v2 = found.windowVector && rebase(found.windowVector, vector);
     for (const e of fuseScores(k2, v2).values()) if (!evidence.has(e.id)) evidence.set(e.id, e);
   }
@@ -147,14 +159,26 @@ function windowed(f: SearchFilters, w: TimeWindow): SearchFilters {
   return { ...f, after, before };
 }
 
-/** Keyword scores inside the window, on the scale of the scope-wide list (same idf weight). */
-function rescale(k: KeywordList, scope: KeywordList | null): KeywordList {
-  return scope && scope.weight > 0 ? { ...k, weight: scope.weight } : k;
-}
-
 /** Vector similarities inside the window, judged against the scope-wide distribution. */
 function rebase(v: VectorList, scope: VectorList | null): VectorList {
   return scope ? { ...v, mean: scope.mean, sd: scope.sd, n: scope.n } : v;
+}
+
+/**
+ * The keyword weight of a query: Σ idf of its most informative terms, the BM25 score of a perfect, average-length
+ * match. A term no memory in scope contains still counts (at an unseen term's idf): asking about "Caroline" where
+ * nobody is called Caroline must not turn a match on the other words into a full one. Only the WEIGHT_TERMS most
+ * informative count: a long prompt (a pasted log) is about a few things, and a memory matching those is a full
+ * match, not a tenth of one. Chinese is not segmented into words, so a query's character pairs include pairs that
+ * straddle two words ("用的库" gives 的库); an unseen pair of characters the scope does know is such a seam, or
+ * a rephrasing, not missing information, and does not count.
+ */
+export function keywordWeight(terms: string[], stats: TermStats): number {
+  const idf = (df: number) => Math.log(1 + (stats.docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
+  const known = (t: string) => stats.dfs.has(t) || isParticle(t);
+  const unseen = terms.filter((t) => !stats.dfs.has(t) && !(isCjkPair(t) && Array.from(t).every(known)));
+  const idfs = [...[...stats.dfs.values()].map(idf), ...unseen.map(() => idf(0))].sort((a, b) => b - a);
+  return idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0);
 }
 
 /** A candidate's evidence, each part on the scale described at the top of this file. */

@@ -1,7 +1,8 @@
 /**
  * The memory service: the one facade every edge (MCP tools, CLI commands, hooks) calls. Each method is one use
  * case, written once in its module:
- *   save.ts (save, conversation, many) · query.ts (search, context, recall, digest) · edit.ts (get, update,
+ *   save.ts (save, conversation, many) · query.ts (search, context) · recall.ts (the hooks' recall and digest,
+ *   with the injection ledger) · edit.ts (get, update,
  *   delete) · sessions.ts · transfer.ts (export, import) · capture.ts (Claude Code turns) · maintenance.ts
  *   (reindex, backfill, status, migrate, model checks).
  * The facade holds no logic and hands out neither the database nor the embedder; lib/app.ts builds it.
@@ -14,6 +15,7 @@ import type { Core } from "./core.ts";
 import * as edit from "./edit.ts";
 import * as maintenance from "./maintenance.ts";
 import * as query from "./query.ts";
+import * as recallUseCase from "./recall.ts";
 import * as save from "./save.ts";
 import * as sessions from "./sessions.ts";
 import * as transfer from "./transfer.ts";
@@ -66,8 +68,10 @@ export class MemoryService {
   // querying
   search = (input: query.SearchInput): Promise<SearchResult> => query.search(this.#core, input);
   context = (input: query.ContextInput): Promise<ContextResult> => query.context(this.#core, input);
-  recall = (input: Parameters<typeof query.recall>[1]): Promise<ContextResult> => query.recall(this.#core, input);
-  digest = (input: { project: string; budget: number }): Promise<string> => query.digest(this.#core, input);
+  recall = (input: recallUseCase.RecallInput): Promise<recallUseCase.RecallResult> =>
+    recallUseCase.recall(this.#core, input);
+  digest = (input: Parameters<typeof recallUseCase.digest>[1]): Promise<string> =>
+    recallUseCase.digest(this.#core, input);
 
   // one memory
   get = (id: unknown): Promise<MemoryDetail> => edit.getMemory(this.#core, id);

@@ -30,8 +30,14 @@ export interface Ranked {
 
 export interface KeywordList {
   hits: Ranked[];
-  /** Σ idf of the query's terms (unseen ones at the highest idf): the BM25 score of a perfect, average-length match. */
+  /** The BM25 score of a perfect, average-length match (lib/memory/rank.ts keywordWeight): scores ÷ weight = share. */
   weight: number;
+}
+
+/** What the scope knows of the query's terms: memories in scope, and each present term's document frequency. */
+export interface TermStats {
+  docs: number;
+  dfs: Map<string, number>;
 }
 
 export interface VectorList {
@@ -63,9 +69,9 @@ export interface CandidateRequest {
 }
 
 export interface Candidates {
-  keyword: KeywordList | null;
+  /** Keyword hits (raw BM25) with the term statistics that put them on a scale; null without a keyword list. */
+  keyword: { hits: Ranked[]; window: Ranked[] | null; stats: TermStats } | null;
   vector: VectorList | null;
-  windowKeyword: KeywordList | null;
   windowVector: VectorList | null;
   /** Every candidate's and neighbour's head. */
   heads: Map<number, Head>;
@@ -81,9 +87,7 @@ const CANDIDATE_BUDGET = 1_000;
  * memories cannot say which words are informative; with the prior every word counts about the same there,
  * while in a scope of thousands the prior changes nothing.
  */
-const PRIOR_DOCS = 100;
-/** The keyword weight (a full match) counts this many of the query's most informative terms. */
-const WEIGHT_TERMS = 12;
+export const PRIOR_DOCS = 100;
 /** Below this many memories in scope, the chance level of similarity is measured on the whole database. */
 const MIN_BASELINE = 50;
 /** Up to this many memories in scope, vector search is an exact scan. */
@@ -93,7 +97,7 @@ const SAMPLE = 1_000;
 
 type Row = {
   stats: [number, number];
-  dfs: number[] | null;
+  dfs: [string, number][] | null;
   kw: [number, number][] | null;
   kw2: [number, number][] | null;
   vx: [number, number, number, number, number][] | null;
@@ -181,7 +185,7 @@ function keywordLists(st: Statement, r: CandidateRequest, project: string | null
     // The rarest terms until the posting budget (always the rarest one): the terms that pick candidates.
     `wq AS (SELECT string_agg(qt, ' | ')::tsquery AS q FROM w WHERE rn = 1 OR cum <= ${r.budget ?? CANDIDATE_BUDGET})`,
   );
-  st.outs.push("(SELECT json_agg(df) FROM w) AS dfs");
+  st.outs.push("(SELECT json_agg(json_build_array(term, df)) FROM w) AS dfs");
   const keyword = (filters: SearchFilters, depth: number) =>
     `SELECT m.id, s.score * ${K1 + 1} / (1 + ${K1} * (1 - ${B} + ${B} * m.term_count / greatest(1, p.total / p.docs)))
               AS score, m.created_at
@@ -257,19 +261,10 @@ function read(row: Row, r: CandidateRequest): Candidates {
   const [docs] = row.stats;
   const ranked = (xs: [number, number, ...unknown[]][] | null): Ranked[] =>
     (xs ?? []).map(([id, score]) => ({ id, score }));
-  let keyword: KeywordList | null = null;
-  let windowKeyword: KeywordList | null = null;
+  let keyword: Candidates["keyword"] = null;
   if (r.terms.length && docs && row.dfs?.length) {
-    const idf = (df: number) => Math.log(1 + (docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
-    // A query term no memory in scope contains still counts in the weight (with an unseen term's idf): asking about
-    // "Caroline" where nobody is called Caroline must not turn a match on the other words into a full one. The
-    // weight counts the query's most informative terms only: a long prompt (a pasted log) is about a few things,
-    // and a memory matching those is a full match, not a tenth of one.
-    const absent = r.terms.length - row.dfs.length;
-    const idfs = [...row.dfs.map(idf), ...Array<number>(absent).fill(idf(0))].sort((a, b) => b - a);
-    const weight = idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0);
-    keyword = { hits: ranked(row.kw), weight };
-    if (r.window) windowKeyword = { hits: ranked(row.kw2), weight };
+    const stats = { docs, dfs: new Map(row.dfs) };
+    keyword = { hits: ranked(row.kw), window: r.window ? ranked(row.kw2) : null, stats };
   }
   let vector: VectorList | null = null;
   let windowVector: VectorList | null = null;
@@ -297,5 +292,15 @@ function read(row: Row, r: CandidateRequest): Candidates {
   for (const [id, prev, next] of row.nb ?? []) {
     neighbours.set(id, [prev, next].filter((x): x is number => x !== null));
   }
-  return { keyword, vector, windowKeyword, windowVector, heads, neighbours };
+  return { keyword, vector, windowVector, heads, neighbours };
+}
+
+/** Of `terms`, those some memory of `project` holds. */
+export async function knownTerms(q: Queryable, project: string, terms: string[]): Promise<Set<string>> {
+  if (!terms.length) return new Set();
+  const res = await q.query<{ term: string }>(
+    "SELECT term FROM term_stats WHERE project = $1 AND term = ANY($2::text[]) AND df > 0",
+    [project, terms],
+  );
+  return new Set(res.rows.map((r) => r.term));
 }
