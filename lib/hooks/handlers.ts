@@ -11,7 +11,7 @@
  * A project opts out with a `.sageignore` file at its root: nothing is recalled or captured there.
  */
 import type { Config } from "../config.ts";
-import { findProjectRoot, normalizeProject } from "../project.ts";
+import { findProjectRoot, normalizeProject, optedOut } from "../project.ts";
 import type { MemoryService } from "../memory/service.ts";
 import { cleanText } from "../text/clean.ts";
 import { queryTerms } from "../text/terms.ts";
@@ -69,16 +69,6 @@ export function hookProject(input: HookInput, settings: HookSettings): string {
   return findProjectRoot(input.cwd ?? Deno.cwd());
 }
 
-/** True when the project has opted out (a `.sageignore` file at its root). */
-export function optedOut(project: string): boolean {
-  try {
-    Deno.statSync(`${project}/.sageignore`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function handleHook(
   service: MemoryService,
   event: string,
@@ -88,7 +78,8 @@ export async function handleHook(
   const project = hookProject(input, settings);
   if (optedOut(project)) return "";
   if (event === "SessionStart") {
-    const text = await service.digest({ project, budget: settings.digestTokens });
+    const text = await service.digest({ project, budget: settings.digestTokens }) ||
+      await service.backfillHint({ project, session: input.session_id }); // nothing yet: offer `sage backfill`
     return text ? additionalContext(event, text) : "";
   }
   if (event === "UserPromptSubmit") {
