@@ -88,6 +88,7 @@ export class MemoryService {
   // export / import
   exportLines = (input: transfer.ExportInput): AsyncGenerator<transfer.ExportLine> =>
     transfer.exportLines(this.#core, input);
+  exportCount = (input: transfer.ExportInput): Promise<number> => transfer.exportCount(this.#core, input);
   importLines = (
     lines: Iterable<string> | AsyncIterable<string>,
     onProgress?: (done: number, total: number) => void,
