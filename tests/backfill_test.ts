@@ -233,8 +233,8 @@ Deno.test("backfill: .sageignore, <private> and secrets, --project, --since, --d
   );
   assert.equal(Number(n), 0, "a dry run wrote something");
 
-  // --project, --since: only beta's turns from then on; the January transcript is not even read.
-  const onlyBeta = await backfill(w, ["--project", beta, "--since", since2.toISOString()]);
+  // --project (a folder in beta: beta), --since: only beta's turns from then on; the January transcript is not read.
+  const onlyBeta = await backfill(w, ["--project", `${beta}/src/deep`, "--since", since2.toISOString()]);
   assert.deepEqual(onlyBeta.turns, { found: 1, saved: 1, updated: 0, unchanged: 0, failed: 0 });
   assert.equal(onlyBeta.transcripts.other_project, 2);
   assert.equal(onlyBeta.transcripts.older, 1);

@@ -224,7 +224,8 @@ function checkProjectFilter(value: unknown): string {
   if (!/^([\\/]|[A-Za-z]:[\\/])/.test(value.trim())) {
     throw invalid(`project must be an absolute path (a project's git root), got "${value}"`, 'e.g. --project "$PWD"');
   }
-  return normalizeProject(value);
+  // A folder inside a checkout stands for the checkout, as everywhere else (when it can be seen from here).
+  return visible(value) ? findProjectRoot(value) : normalizeProject(value);
 }
 
 /**
