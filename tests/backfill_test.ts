@@ -367,3 +367,18 @@ Deno.test("backfill: SessionStart and status offer it when Claude Code kept tran
   const statusAfter = await runSage(["status", "--json"], { env: w.env, cwd: alpha });
   assert.equal(JSON.parse(statusAfter.stdout).backfill, undefined);
 });
+
+Deno.test("backfill: a transcript that records no folder goes to the project its folder's name stands for", async () => {
+  const w = await world();
+  // Claude Code's folder names are lossy (`_`, `.`, `-` and `/` all become `-`): the existing path is found.
+  const gamma = await repo(w, "gamma_v1.2-x");
+  const t = new Transcript("5e5e5e5e-0000-4000-a000-0000000nocwd");
+  const uuid = appendTurn(t, "What is the release branch called?", "release/2026.11, cut every Monday.");
+  for (const e of t.entries) delete e.cwd;
+  const dir = `${w.claude}/projects/${encodeProjectFolder(`${gamma}/src`)}`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/${t.sessionId}.jsonl`, t.text());
+  const stats = await backfill(w);
+  assert.deepEqual(stats.projects, { [gamma]: 1 });
+  assert.deepEqual((await rows(w.url)).map((r) => [r.project, r.metadata.turn_uuid]), [[gamma, uuid]]);
+});

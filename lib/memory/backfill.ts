@@ -120,7 +120,7 @@ export async function backfill(core: Core, input: BackfillInput = {}): Promise<B
       }
       try {
         const head = await transcriptHead(opened.file);
-        const project = await resolver.of(head.cwd ?? decodeProjectFolder(f.folder));
+        const project = await resolver.of(recordedDir(head.cwd, f.folder));
         if (!project) skip("unreadable");
         else if (only && project !== only) skip("other_project");
         else if (optedOut(project)) skip("opted_out");
@@ -221,7 +221,7 @@ function defaultDir(core: Core): string {
 
 function checkProjectFilter(value: unknown): string {
   if (typeof value !== "string") throw invalid("project must be a string");
-  if (!/^([\\/]|[A-Za-z]:[\\/])/.test(value.trim())) {
+  if (!absolute(value.trim())) {
     throw invalid(`project must be an absolute path (a project's git root), got "${value}"`, 'e.g. --project "$PWD"');
   }
   // A folder inside a checkout stands for the checkout, as everywhere else (when it can be seen from here).
@@ -265,6 +265,15 @@ class ProjectResolver {
     const holders = this.#known.filter((p) => dir === p || dir.startsWith(p.endsWith("/") ? p : `${p}/`));
     return holders.sort((a, b) => b.length - a.length)[0] ?? dir;
   }
+}
+
+/** The folder a transcript was recorded in: its `cwd` when that is a full path, else what its folder's name says. */
+function recordedDir(cwd: string | undefined, folder: string): string {
+  return cwd && absolute(cwd) ? cwd : decodeProjectFolder(folder);
+}
+
+function absolute(path: string): boolean {
+  return /^([\\/]|[A-Za-z]:[\\/])/.test(path);
 }
 
 function visible(path: string): boolean {
@@ -321,7 +330,7 @@ async function countTranscripts(core: Core, dir: string, project: string, sessio
     if (!opened) continue;
     try {
       const cwd = (await transcriptHead(opened.file)).cwd;
-      if ((await resolver.of(cwd ?? decodeProjectFolder(folder.name))) === project) n += files.length;
+      if ((await resolver.of(recordedDir(cwd, folder.name))) === project) n += files.length;
     } finally {
       opened.file.close();
     }
