@@ -57,10 +57,10 @@ function summary(s: BackfillStats): string {
   const projects = Object.entries(s.projects).sort((a, b) => b[1] - a[1]);
   const rate = s.seconds > 0 ? Math.round(s.turns.found / s.seconds) : 0;
   return [
-    `${s.dry_run ? "dry run (nothing written): " : ""}${s.dir}`,
-    `transcripts: ${t.found} found, ${t.read} read, ${t.skipped} skipped${why ? ` (${why})` : ""}`,
-    `turns: ${s.turns.found} found: ${s.turns.saved} ${verb}saved, ${s.turns.updated} ${verb}updated, ` +
-    `${s.turns.unchanged} unchanged${s.turns.failed ? `, ${s.turns.failed} refused (see the log)` : ""}`,
+    `${s.dry_run ? "dry run, nothing written: " : ""}transcripts from ${s.dir}`,
+    `  ${t.found} found, ${t.read} read, ${t.skipped} skipped${why ? ` (${why})` : ""}`,
+    `turns: ${s.turns.found} (${s.turns.saved} ${verb}saved, ${s.turns.updated} ${verb}updated, ` +
+    `${s.turns.unchanged} unchanged${s.turns.failed ? `, ${s.turns.failed} refused: see the log` : ""})`,
     `projects: ${projects.length}`,
     ...projects.map(([p, n]) => `  ${p}: ${n} turns`),
     `${s.seconds.toFixed(1)} s, ${rate} turns/s`,
