@@ -129,6 +129,8 @@ foreach ($name in $names) {
     # `-e NAME` takes the value from this environment: no quoting problems.
     if (($skip -notcontains $name) -and (Test-Path "env:$name")) { $exec += @('-e', $name) }
 }
+# Where sage finds Claude Code's transcripts (`backfill`): the folder's mount point.
+$exec += @('-e', "CLAUDE_CONFIG_DIR=$claudeMount")
 $exec += @($container, '/usr/local/bin/entrypoint.sh', '--join') + $args
 # The CLI's stdin and stdout are this script's own handles: PowerShell does not touch the JSON-RPC stream.
 & $cli @exec

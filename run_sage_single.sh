@@ -14,7 +14,8 @@
 #   SAGE_MODEL_ID, SAGE_MODEL_DTYPES   embedding model baked in when the image is built
 #   SAGE_BUILD_ARGS     extra options for that build (split on spaces)
 #   SAGE_PROJECT        the project memories belong to (default: the git root of the current directory)
-#   other SAGE_* (SAGE_LOG_LEVEL, …) and CLAUDE_PROJECT_DIR are passed on to sage; SAGE_PASS_ENV names more
+#   other SAGE_* (SAGE_LOG_LEVEL, …), CLAUDE_PROJECT_DIR and CLAUDE_CONFIG_DIR are passed on to sage; SAGE_PASS_ENV
+#   names more
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -168,9 +169,12 @@ fi
 # ---- the session --------------------------------------------------------------------------------------------------
 # Sage's settings pass through (every SAGE_* variable, plus CLAUDE_PROJECT_DIR and the names in SAGE_PASS_ENV), except
 # this script's own and those the image fixes: the data directory, database, model and log file are container paths.
+# Claude Code's folder, by the host path it is mounted at (create_container): sage finds the transcripts there
+# (`backfill`), whatever HOME is inside the container.
+[ -n "${CLAUDE_CONFIG_DIR:-}" ] || [ -z "${HOME:-}" ] || export CLAUDE_CONFIG_DIR="$HOME/.claude"
 pass=""
 names=$(env | sed -n 's/^\(SAGE_[A-Za-z0-9_]*\)=.*/\1/p')
-for name in $names CLAUDE_PROJECT_DIR ${SAGE_PASS_ENV:-}; do
+for name in $names CLAUDE_PROJECT_DIR CLAUDE_CONFIG_DIR ${SAGE_PASS_ENV:-}; do
   case $name in
     [A-Za-z_]*) case $name in *[!A-Za-z0-9_]*) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;; esac ;;
     *) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;;

@@ -35,6 +35,8 @@ export interface Config {
   hookMaxChars: number;
   /** SAGE_PATH_MAP "HOST=LOCAL": rewrites transcript paths (the container sees the host's ~/.claude elsewhere). */
   pathMap?: string;
+  /** Claude Code's folder (CLAUDE_CONFIG_DIR, else ~/.claude): its transcripts are under `projects/`. */
+  claudeDir?: string;
   /** SAGE_DISABLE: hooks do nothing. */
   disabled: boolean;
   /** How long to wait for a database connection (hooks working directly use a short one). */
@@ -81,6 +83,7 @@ export function loadConfig(
     hookDigestTokens: positiveInt("SAGE_HOOK_DIGEST_TOKENS", env.SAGE_HOOK_DIGEST_TOKENS, 600),
     hookMaxChars: hookChars(env.SAGE_HOOK_MAX_CHARS),
     pathMap: nonEmpty(env.SAGE_PATH_MAP),
+    claudeDir: nonEmpty(env.CLAUDE_CONFIG_DIR) ?? homeDir(env, ".claude"),
     disabled: ["1", "true", "yes"].includes((env.SAGE_DISABLE ?? "").trim().toLowerCase()),
     connectTimeoutMs: 10_000,
   };
@@ -126,6 +129,11 @@ function defaultHome(env: Record<string, string | undefined>): string {
     throw invalid("cannot find your home directory", "Set SAGE_HOME to the folder Sage should keep its data in.");
   }
   return `${home.replace(/[\\/]+$/, "")}/.sage`;
+}
+
+function homeDir(env: Record<string, string | undefined>, sub: string): string | undefined {
+  const home = nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE);
+  return home ? `${home.replace(/[\\/]+$/, "")}/${sub}` : undefined;
 }
 
 function bundledModelPath(): string | undefined {

@@ -114,6 +114,7 @@ export function formatStatus(s: Record<string, unknown>): string {
       );
     }
   }
+  if (typeof s.backfill === "string") lines.push(s.backfill);
   return lines.join("\n");
 }
 

@@ -32,3 +32,13 @@ export function validateProject(project: string): void {
   // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(project)) throw invalid("project must not contain control characters");
 }
+
+/** True when the project has opted out of capture and recall (a `.sageignore` file at its root). */
+export function optedOut(project: string): boolean {
+  try {
+    Deno.statSync(`${project}/.sageignore`);
+    return true;
+  } catch {
+    return false;
+  }
+}

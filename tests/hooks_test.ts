@@ -619,7 +619,8 @@ Deno.test("hooks: with sage serve running, hooks are answered by the server, wit
     };
     const [recall, start, trivial, again] = await Promise.all([
       hook(s, "UserPromptSubmit", ask, debug),
-      hook(s, "SessionStart", { session_id: "new-session", source: "resume" }, debug),
+      // Another session: within one, the digest and the prompt hook never show the same memory twice.
+      hook(s, "SessionStart", { session_id: "resumed-session", source: "resume" }, debug),
       hook(s, "UserPromptSubmit", { ...ask, prompt: "ok" }, debug),
       hook(s, "Stop", stop(path), debug),
     ]);

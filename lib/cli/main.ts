@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   import: { summary: "import memories from JSONL", load: () => import("./import.ts") },
   migrate: { summary: "apply database migrations", load: () => import("./migrate.ts") },
   reindex: { summary: "re-embed memories with the current model", load: () => import("./reindex.ts") },
+  backfill: {
+    summary: "import Claude Code's past conversations from its transcripts",
+    load: () => import("./backfill.ts"),
+  },
   doctor: {
     summary: "check database, pgvector, model and permissions; say what to fix",
     load: () => import("./doctor.ts"),

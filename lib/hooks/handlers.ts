@@ -12,7 +12,7 @@
  * A project opts out with a `.sageignore` file at its root: nothing is recalled or captured there.
  */
 import type { Config } from "../config.ts";
-import { findProjectRoot, normalizeProject } from "../project.ts";
+import { findProjectRoot, normalizeProject, optedOut } from "../project.ts";
 import type { MemoryService } from "../memory/service.ts";
 
 export interface HookInput {
@@ -65,16 +65,6 @@ export function hookProject(input: HookInput, settings: HookSettings): string {
   return findProjectRoot(input.cwd ?? Deno.cwd());
 }
 
-/** True when the project has opted out (a `.sageignore` file at its root). */
-export function optedOut(project: string): boolean {
-  try {
-    Deno.statSync(`${project}/.sageignore`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function handleHook(
   service: MemoryService,
   event: string,
@@ -92,7 +82,7 @@ export async function handleHook(
       session,
       // The context was compacted or cleared: what was injected before is gone from it.
       reset: input.source === "compact" || input.source === "clear",
-    });
+    }) || await service.backfillHint({ project, session }); // nothing yet: offer `sage backfill`
     return text ? additionalContext(event, text) : "";
   }
   if (event === "UserPromptSubmit") {

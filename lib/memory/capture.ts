@@ -32,7 +32,7 @@ export interface CaptureCounts {
 /** Stores Claude Code turns in one batch; a turn already stored is left alone, or updated when it grew. */
 export async function saveTurns(
   core: Core,
-  input: { project: string; session: string; turns: TurnInput[] },
+  input: { project: string; session: string; turns: TurnInput[]; dryRun?: boolean },
 ): Promise<CaptureCounts> {
   const project = normalizeProject(input.project);
   const session = checkSessionId(input.session);
@@ -47,13 +47,15 @@ export async function saveTurns(
     if (!have) {
       fresh.push({ content, kind: "conversation", project, session, created_at: t.timestamp, metadata });
     } else if (have.hash !== contentHash(sanitize(content).text.trim())) {
-      await updateMemoryById(core, { id: have.id, content, metadata });
+      if (!input.dryRun) await updateMemoryById(core, { id: have.id, content, metadata });
       result.updated++;
     } else if (have.partial === t.complete) {
-      await updateMemoryById(core, { id: have.id, metadata }); // finished with the same text: only the flag goes
+      // Finished with the same text: only the flag goes.
+      if (!input.dryRun) await updateMemoryById(core, { id: have.id, metadata });
       result.updated++;
     } else result.unchanged++;
   }
+  if (input.dryRun) return { ...result, saved: fresh.length }; // counts only: nothing is written
   for (const r of await saveMany(core, fresh)) r.duplicate ? result.unchanged++ : result.saved++;
   return result;
 }
@@ -142,7 +144,8 @@ export async function captureTranscript(core: Core, req: CaptureRequest): Promis
   }
 }
 
-function cleanTurn(t: Turn): Turn {
+/** A turn's text repaired (transcripts hold whatever tools printed) and clipped, as it is stored. */
+export function cleanTurn(t: Turn): Turn {
   return {
     ...t,
     prompt: clipMiddle(cleanText(t.prompt), MAX_PROMPT),

@@ -2,14 +2,15 @@
  * The memory service: the one facade every edge (MCP tools, CLI commands, hooks) calls. Each method is one use
  * case, written once in its module:
  *   save.ts (save, conversation, many) · query.ts (search, context) · recall.ts (the hooks' recall and digest,
- *   with the injection ledger) · edit.ts (get, update,
- *   delete) · sessions.ts · transfer.ts (export, import) · capture.ts (Claude Code turns) · maintenance.ts
- *   (reindex, backfill, status, migrate, model checks).
+ *   with the injection ledger) · edit.ts (get, update, delete) · sessions.ts · transfer.ts (export, import) ·
+ *   capture.ts (Claude Code turns) · backfill.ts (Claude Code's transcripts on disk) · maintenance.ts (reindex,
+ *   vector backfill, status, migrate, model checks).
  * The facade holds no logic and hands out neither the database nor the embedder; lib/app.ts builds it.
  */
 import type { MigrateResult } from "../db/migrate.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import type { ContextResult, Memory, MemoryDetail, SaveResult, SearchResult, Session } from "../types.ts";
+import * as backfill from "./backfill.ts";
 import * as capture from "./capture.ts";
 import type { Core } from "./core.ts";
 import * as edit from "./edit.ts";
@@ -24,6 +25,7 @@ export type { ConversationInput, SaveInput } from "./save.ts";
 export type { ContextInput, FilterInput, SearchInput } from "./query.ts";
 export type { DeleteInput, UpdateInput } from "./edit.ts";
 export type { ExportInput, ExportLine, ImportStats } from "./transfer.ts";
+export type { BackfillInput, BackfillProgress, BackfillStats } from "./backfill.ts";
 
 export class MemoryService {
   readonly #core: Core;
@@ -90,6 +92,7 @@ export class MemoryService {
   // export / import
   exportLines = (input: transfer.ExportInput): AsyncGenerator<transfer.ExportLine> =>
     transfer.exportLines(this.#core, input);
+  exportCount = (input: transfer.ExportInput): Promise<number> => transfer.exportCount(this.#core, input);
   importLines = (
     lines: Iterable<string> | AsyncIterable<string>,
     onProgress?: (done: number, total: number) => void,
@@ -100,6 +103,11 @@ export class MemoryService {
     capture.saveTurns(this.#core, input);
   captureTranscript = (req: capture.CaptureRequest): Promise<capture.CaptureCounts> =>
     capture.captureTranscript(this.#core, req);
+
+  // Claude Code's transcripts on disk, captured as the hooks would have
+  backfill = (input?: backfill.BackfillInput): Promise<backfill.BackfillStats> => backfill.backfill(this.#core, input);
+  backfillHint = (input: { project: string; session?: string }): Promise<string | null> =>
+    backfill.backfillHint(this.#core, input);
 
   // maintenance
   reindex = (options?: maintenance.ReindexOptions) => maintenance.reindex(this.#core, options);

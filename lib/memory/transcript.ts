@@ -86,7 +86,8 @@ export function parseTranscript(bytes: Uint8Array, offset = 0): ParseResult {
     } catch {
       continue; // a damaged line must not stop the capture
     }
-    if (entry.isSidechain || !entry.message) continue;
+    // Any JSON value that is not an entry (`null`, a number, a list) is skipped like a damaged line.
+    if (!entry || typeof entry !== "object" || entry.isSidechain || !entry.message) continue;
     if (entry.type === "user") {
       // A slash command ends the turn before it: what the assistant says next answers the command (its isMeta
       // expansion), not the previous prompt. Without this, the command's output was appended to the previous

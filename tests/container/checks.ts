@@ -25,8 +25,12 @@ import {
   scriptEnv,
   volumeLog,
 } from "./support.ts";
+import { encodeProjectFolder } from "../../lib/memory/transcript_files.ts";
+import { appendTurn, mainSession, Transcript } from "../support/transcripts.ts";
 
 const token = () => Math.random().toString(36).slice(2, 10);
+/** Eight hex digits: the start of a session id. */
+const hex8 = () => crypto.randomUUID().slice(0, 8);
 const ms = (n: number) => `${Math.round(n)} ms`;
 
 async function removeContainer(volume: string): Promise<void> {
@@ -402,6 +406,48 @@ Deno.test("a Claude Code hook in the container reads the transcript by its host 
     .filter((m) => m.kind === "conversation");
   assert.ok(turns.length > 0, `no turn captured from ${path}:\n${exp.stdout}\n${r.stderr}`);
   for (const t of turns) assert.equal(t.project, root);
+  await removeContainer(volume);
+});
+
+Deno.test("backfill through the run script: the default folder is the host's mounted ~/.claude, turns land in the host project", async () => {
+  const volume = newVolume("backfill");
+  const { root, cwd } = await projectDir();
+  // Two sessions started in a subfolder of the project, where Claude Code keeps them.
+  const later = new Transcript(`${hex8()}-0000-4000-a000-000000000002`);
+  appendTurn(later, "部署到预发布环境之前要做什么？", "先跑迁移测试，再更新变更日志。");
+  appendTurn(later, "And after the deploy?", "Check the health endpoint and the error rate for ten minutes.");
+  const sessions = [mainSession(`${hex8()}-0000-4000-a000-000000000001`).t, later];
+  const dir = `${HOME}/.claude/projects/${encodeProjectFolder(cwd)}`;
+  await Deno.mkdir(dir, { recursive: true });
+  const paths: string[] = [];
+  for (const t of sessions) {
+    for (const e of t.entries) if ("cwd" in e) e.cwd = cwd;
+    paths.push(`${dir}/${t.sessionId}.jsonl`);
+    await Deno.writeTextFile(paths[paths.length - 1], t.text());
+  }
+  const backfill = async (args: string[]) => {
+    const r = await runScript(["backfill", "--json", ...args], { volume, cwd });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  // No DIR: the container finds the host's folder (CLAUDE_CONFIG_DIR, passed by the script, is where it is mounted).
+  const dry = await backfill(["--dry-run"]);
+  assert.equal(dry.dir, `${HOME}/.claude/projects`);
+  assert.ok(dry.turns.found >= 6, JSON.stringify(dry));
+  // The container cannot see the project's git root; named with --project, the subfolder's sessions land in it.
+  const first = await backfill(["--project", root]);
+  assert.deepEqual([first.turns.saved, first.turns.updated], [6, 0]);
+  assert.deepEqual(first.projects, { [root]: 6 });
+  const again = await backfill(["--project", root]);
+  assert.deepEqual([again.turns.saved, again.turns.updated, again.turns.unchanged], [0, 0, 6]);
+  // A Stop hook on the same transcript afterwards stores nothing twice.
+  const input = { hook_event_name: "Stop", session_id: sessions[0].sessionId, transcript_path: paths[0], cwd };
+  const hook = await runScript(["hook", "Stop"], { volume, cwd, stdin: JSON.stringify(input) });
+  assert.equal(hook.code, 0, hook.stderr);
+  const exp = await runScript(["export"], { volume, cwd });
+  const turns = exp.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((m) => m.kind === "conversation");
+  assert.equal(turns.length, 6, exp.stdout);
+  assert.ok(turns.every((m) => m.project === root));
   await removeContainer(volume);
 });
 

@@ -196,6 +196,14 @@ export async function listIds(q: Queryable, f: SearchFilters): Promise<number[]>
   return res.rows.map((r) => r.id);
 }
 
+/** How many memories match filters (export's progress total). */
+export async function countMatching(q: Queryable, f: SearchFilters): Promise<number> {
+  const params: unknown[] = [];
+  const where = filterSql(f, params);
+  const res = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM memories m WHERE ${where}`, params);
+  return res.rows[0].n;
+}
+
 /** Deletes memories; returns the ids that existed, ascending (RETURNING alone has no order). */
 export async function deleteByIds(q: Queryable, ids: number[]): Promise<number[]> {
   const res = await q.query<{ id: number }>(

@@ -1,7 +1,7 @@
 /**
  * What `get_status` / `sage status` report about the database: versions, schema, and memory counts.
  */
-import type { Database } from "../database.ts";
+import type { Database, Queryable } from "../database.ts";
 import { LATEST_VERSION, schemaVersion } from "../migrate.ts";
 
 export async function databaseStatus(db: Database, embedded: boolean) {
@@ -52,4 +52,18 @@ export async function counts(db: Database, project: string, modelKey: string | n
     with_current_vectors: modelKey ? c.with_vectors : null,
     embedded_by_other_models: c.other_models,
   };
+}
+
+/** Whether a project holds any memory. */
+export async function projectHasMemories(q: Queryable, project: string): Promise<boolean> {
+  const r = await q.query<{ yes: boolean }>("SELECT EXISTS (SELECT 1 FROM memories WHERE project = $1) AS yes", [
+    project,
+  ]);
+  return r.rows[0].yes;
+}
+
+/** Every project that holds memories. */
+export async function projectNames(q: Queryable): Promise<string[]> {
+  const r = await q.query<{ project: string }>("SELECT DISTINCT project FROM memories ORDER BY project");
+  return r.rows.map((row) => row.project);
 }
