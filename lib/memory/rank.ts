@@ -29,12 +29,14 @@ import { getMemories } from "../db/repos/memories.ts";
 import type { VectorModel } from "../db/repos/vectors.ts";
 import { isCjkPair, isParticle, overlap, wordSet } from "../text/terms.ts";
 import type { TimeWindow } from "../text/time.ts";
-import type { SearchFilters, SearchHit } from "../types.ts";
+import type { Memory, SearchFilters, SearchHit } from "../types.ts";
 
 /** A memory created inside the time window the query names gets this much added. */
 export const TIME_SHARE = 0.5;
 /** Hits whose keyword terms overlap this much (Jaccard) with a better hit are folded into it. */
 const NEAR_DUPLICATE = 0.9;
+/** A memory superseded by a newer one keeps this share of its score; its successor takes the full score. */
+export const SUPERSEDED_SHARE = 0.5;
 /** The keyword weight (a full match) counts this many of the query's most informative terms. */
 const WEIGHT_TERMS = 12;
 /** A neighbour inherits this share of the strongest adjacent memory's score. */
@@ -104,36 +106,76 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
     if (!final.has(e.id)) final.set(e.id, { own: base(e), neighbour: 0 });
   }
 
-  const headOf = found.heads;
-  const scored = [...final.entries()]
-    .map(([id, s]) => {
-      const head = headOf.get(id);
-      if (!head || !matches(head, r.filters)) return null;
-      const inWindow = hybrid && r.window
-        ? head.created_at >= iso(r.window.start) && head.created_at < iso(r.window.end)
-        : false;
-      const e = evidence.get(id);
-      return {
-        id,
-        own: s.own,
-        neighbour: s.neighbour,
-        time: inWindow ? TIME_SHARE : 0,
-        created: head.created_at,
-        // Ties (e.g. no evidence above chance in a tiny scope) fall back to raw similarity, then keyword score.
-        tie: (e?.similarity ?? -1) + (e?.keyword ?? 0) / 1_000,
-      };
-    })
-    .filter((x): x is NonNullable<typeof x> => x !== null)
-    .map((x) => ({ ...x, score: x.own + x.neighbour + x.time }))
-    .sort((a, b) => b.score - a.score || b.tie - a.tie || b.created.localeCompare(a.created) || b.id - a.id);
+  const scored = finalScores(final, evidence, found.heads, r);
+  return await hits(db, scored, evidence, r);
+}
 
-  // Full rows for the head of the list; near-duplicates fold into the better hit above them.
+type Scored = { id: number; own: number; neighbour: number; time: number; score: number; tie: number; created: string };
+
+/** Own evidence + neighbour share + time, for candidates that pass the filters, best first. */
+function finalScores(
+  final: Map<number, { own: number; neighbour: number }>,
+  evidence: Map<number, Evidence>,
+  headOf: Map<number, Head>,
+  r: RankRequest,
+): (Scored & { supersededBy: number | null })[] {
+  const hybrid = r.mode === "hybrid";
+  const out = [];
+  for (const [id, s] of final) {
+    const head = headOf.get(id);
+    if (!head || !matches(head, r.filters)) continue;
+    const inWindow = hybrid && r.window
+      ? head.created_at >= iso(r.window.start) && head.created_at < iso(r.window.end)
+      : false;
+    const e = evidence.get(id);
+    const time = inWindow ? TIME_SHARE : 0;
+    // Newest wins: a memory with a successor ranks below it (the successor inherits its place; see hits()).
+    const damp = head.superseded_by !== null ? SUPERSEDED_SHARE : 1;
+    out.push({
+      id,
+      own: s.own,
+      neighbour: s.neighbour,
+      time,
+      score: (s.own + s.neighbour + time) * damp,
+      // Ties (e.g. no evidence above chance in a tiny scope) fall back to raw similarity, then keyword score.
+      tie: (e?.similarity ?? -1) + (e?.keyword ?? 0) / 1_000,
+      created: head.created_at,
+      supersededBy: head.superseded_by,
+    });
+  }
+  return out.sort(byScore);
+}
+
+const byScore = (a: Scored, b: Scored) =>
+  b.score - a.score || b.tie - a.tie || b.created.localeCompare(a.created) || b.id - a.id;
+
+/**
+ * Full rows for the head of the list (one round trip, with the successors of superseded memories), the successors
+ * ranked where their predecessors' evidence puts them, near-duplicates folded into the better hit above them.
+ */
+async function hits(
+  db: Database,
+  scored: (Scored & { supersededBy: number | null })[],
+  evidence: Map<number, Evidence>,
+  r: RankRequest,
+): Promise<SearchHit[]> {
   const head = scored.slice(0, r.limit + 10);
-  const rows = new Map((await getMemories(db, head.map((h) => h.id))).map((m) => [m.id, m]));
-  const kept: { hit: SearchHit; terms: Set<string> }[] = [];
+  const successors = head.filter((h) => h.supersededBy !== null).map((h) => h.supersededBy!);
+  const rows = new Map((await getMemories(db, [...head.map((h) => h.id), ...successors])).map((m) => [m.id, m]));
+  const list: Scored[] = [...head];
   for (const h of head) {
+    const next = h.supersededBy !== null ? rows.get(h.supersededBy) : undefined;
+    if (!next || !matchesRow(next, r.filters)) continue;
+    const inherited = h.score / SUPERSEDED_SHARE;
+    const have = list.find((x) => x.id === next.id);
+    if (have) have.score = Math.max(have.score, inherited);
+    else list.push({ ...h, id: next.id, score: inherited, own: 0, neighbour: 0, time: 0, created: next.created_at });
+  }
+  list.sort(byScore);
+  const kept: { hit: SearchHit; terms: Set<string> }[] = [];
+  for (const h of list) {
     const m = rows.get(h.id);
-    if (!m) continue;
+    if (!m || kept.some((k) => k.hit.id === h.id)) continue;
     const terms = wordSet(m.content);
     if (kept.some((k) => overlap(k.terms, terms) >= NEAR_DUPLICATE)) continue;
     const e = evidence.get(h.id);
@@ -221,6 +263,11 @@ export function fuseScores(keyword: KeywordList | null, vector: VectorList | nul
     });
   }
   return out;
+}
+
+/** The filters, checked on a full row (a successor joins the list without having passed them). */
+function matchesRow(m: Memory, f: SearchFilters): boolean {
+  return matches(m, f) && (!f.excludeSession || m.session !== f.excludeSession);
 }
 
 /** The filters, checked on a memory (neighbours join the list without having passed them in SQL). */
