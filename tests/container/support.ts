@@ -96,6 +96,7 @@ export function scriptEnv(volume: string, extra: Record<string, string> = {}): R
     SAGE_VOLUME: volume,
     SAGE_BUILD_ARGS: BUILD_ARGS,
     ...(REGISTRIES_CONF ? { CONTAINERS_REGISTRIES_CONF: REGISTRIES_CONF } : {}),
+    ...(PS1 ? { POWERSHELL_TELEMETRY_OPTOUT: "1", POWERSHELL_UPDATECHECK: "Off" } : {}),
     ...extra,
   };
 }
