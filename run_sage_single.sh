@@ -41,11 +41,12 @@ fi
 command -v "$cli" >/dev/null 2>&1 || die "SAGE_CONTAINER_CLI=$cli: no such command" 2
 # The image: the published one of this checkout's version unless SAGE_IMAGE names another (scripts/image.env says
 # where images are published).
-setting() { sed -n "s/^$1=//p" "$here/scripts/image.env" 2>/dev/null; }
+setting() { sed -n "s/^$1=//p" "$here/scripts/image.env" 2>/dev/null || :; }
 version=$(sed -n 's/^export const VERSION = "\([^"]*\)".*/\1/p' "$here/lib/version.ts" 2>/dev/null)
 [ -n "$version" ] || die "cannot read Sage's version from $here/lib/version.ts: run this script from a Sage checkout"
 registry=${SAGE_REGISTRY:-$(setting SAGE_REGISTRY)}
-image=${SAGE_IMAGE:-${registry:?scripts/image.env sets no SAGE_REGISTRY}/sage:$version}
+[ -n "${SAGE_IMAGE:-}" ] || [ -n "$registry" ] || die "$here/scripts/image.env sets no SAGE_REGISTRY (or set SAGE_IMAGE)"
+image=${SAGE_IMAGE:-$registry/sage:$version}
 case ${SAGE_BUILD:-0} in 0 | 1) ;; *) die "SAGE_BUILD=$SAGE_BUILD: use 1 to build the image from this folder instead of pulling it" 2 ;; esac
 volume=${SAGE_VOLUME:-sage-data}
 case $volume in
