@@ -35,24 +35,12 @@ if (-not $cli) {
     if (-not $cli) { Fail 'neither docker nor podman is installed: install Docker Desktop or Podman Desktop, or set SAGE_CONTAINER_CLI' }
 }
 if (-not (Get-Command $cli -ErrorAction SilentlyContinue)) { Fail "SAGE_CONTAINER_CLI=${cli}: no such command" 2 }
-# The image: the published one of this checkout's version unless SAGE_IMAGE names another (scripts/image.env says
-# where images are published).
-$imageEnv = Join-Path $here 'scripts/image.env'
-function Get-Setting([string]$name) {
-    if (Test-Path -LiteralPath $imageEnv) {
-        foreach ($line in Get-Content -LiteralPath $imageEnv) { if ($line -match "^$name=(.*)$") { return $Matches[1].Trim() } }
-    }
-    return ''
-}
-$versionFile = Join-Path $here 'lib/version.ts'
-$version = ''
-if (Test-Path -LiteralPath $versionFile) {
-    $found = Select-String -LiteralPath $versionFile -Pattern '^export const VERSION = "([^"]*)"' | Select-Object -First 1
-    if ($found) { $version = $found.Matches[0].Groups[1].Value }
-}
-if (-not $version) { Fail "cannot read Sage's version from ${versionFile}: run this script from a Sage checkout" }
-$registry = if ($env:SAGE_REGISTRY) { $env:SAGE_REGISTRY } else { Get-Setting 'SAGE_REGISTRY' }
-if (-not $env:SAGE_IMAGE -and -not $registry) { Fail 'scripts/image.env sets no SAGE_REGISTRY' }
+# The published image this script runs unless SAGE_IMAGE names another: <registry>/sage:<version>. The registry is
+# scripts/image.env's SAGE_REGISTRY and the version lib/version.ts's; this line repeats them so that the script also
+# works alone (a copy with no checkout beside it), and `deno task test` fails when they disagree.
+$published = 'ghcr.io/sage-memory/sage:0.1.0'
+$version = $published.Substring($published.LastIndexOf(':') + 1)
+$registry = if ($env:SAGE_REGISTRY) { $env:SAGE_REGISTRY } else { $published.Substring(0, $published.LastIndexOf('/sage:')) }
 $image = if ($env:SAGE_IMAGE) { $env:SAGE_IMAGE } else { "$registry/sage:$version" }
 $buildFlag = if ($env:SAGE_BUILD) { $env:SAGE_BUILD } else { '0' }
 if ($buildFlag -notin @('0', '1')) { Fail "SAGE_BUILD=${buildFlag}: use 1 to build the image from this folder instead of pulling it" 2 }
@@ -75,8 +63,16 @@ if (-not $env:SAGE_PROJECT) {
 }
 
 # ---- the image ----------------------------------------------------------------------------------------------------
+function Get-Setting([string]$name) {
+    $file = Join-Path $here 'scripts/image.env'
+    if (Test-Path -LiteralPath $file) {
+        foreach ($line in Get-Content -LiteralPath $file) { if ($line -match "^$name=(.*)$") { return $Matches[1].Trim() } }
+    }
+    return ''
+}
 # $why says why it builds. The labels are the published image's, so a local build passes the same version check.
 function Build-Image([string]$why) {
+    if (-not (Test-Path -LiteralPath (Join-Path $here 'Dockerfile'))) { Fail "cannot build the image $image (${why}): $here is not a Sage checkout" }
     $build = @('build', '-t', $image, '--build-arg', "SAGE_VERSION=$version",
         '--build-arg', "SAGE_SOURCE=$(Get-Setting 'SAGE_SOURCE')", '--build-arg', "SAGE_LICENSES=$(Get-Setting 'SAGE_LICENSES')")
     if ($env:SAGE_MODEL_ID) { $build += @('--build-arg', "SAGE_MODEL_ID=$($env:SAGE_MODEL_ID)") }

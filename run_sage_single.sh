@@ -9,9 +9,10 @@
 # container has no network and publishes no port. stdout carries only what sage writes: build progress and container
 # CLI messages go to stderr. Settings are environment variables (README, "Container"):
 #   SAGE_CONTAINER_CLI  docker or podman (default: whichever is installed, docker first)
-#   SAGE_IMAGE          image to run (default $SAGE_REGISTRY/sage:<this checkout's version>); pulled when missing,
-#                       built from this folder when the pull fails; a name without a registry is never pulled
-#   SAGE_REGISTRY       where published images come from (default: scripts/image.env)
+#   SAGE_IMAGE          image to run (default $SAGE_REGISTRY/sage:<this checkout's version>, see `published=` below);
+#                       pulled when missing, built from this folder when the pull fails; a name without a registry is
+#                       never pulled
+#   SAGE_REGISTRY       where published images come from (default: scripts/image.env's, ghcr.io/sage-memory)
 #   SAGE_BUILD=1        build the image from this folder instead of pulling it
 #   SAGE_VOLUME         named volume holding the data (default sage-data); one container per volume: sage-<volume>
 #   SAGE_MODEL_ID, SAGE_MODEL_DTYPES   embedding model baked in when the image is built
@@ -39,14 +40,13 @@ if [ -z "$cli" ]; then
   [ -n "$cli" ] || die "neither docker nor podman is installed: install Docker (https://docs.docker.com/get-docker/) or Podman (https://podman.io/), or set SAGE_CONTAINER_CLI"
 fi
 command -v "$cli" >/dev/null 2>&1 || die "SAGE_CONTAINER_CLI=$cli: no such command" 2
-# The image: the published one of this checkout's version unless SAGE_IMAGE names another (scripts/image.env says
-# where images are published).
-setting() { sed -n "s/^$1=//p" "$here/scripts/image.env" 2>/dev/null || :; }
-version=$(sed -n 's/^export const VERSION = "\([^"]*\)".*/\1/p' "$here/lib/version.ts" 2>/dev/null)
-[ -n "$version" ] || die "cannot read Sage's version from $here/lib/version.ts: run this script from a Sage checkout"
-registry=${SAGE_REGISTRY:-$(setting SAGE_REGISTRY)}
-[ -n "${SAGE_IMAGE:-}" ] || [ -n "$registry" ] || die "$here/scripts/image.env sets no SAGE_REGISTRY (or set SAGE_IMAGE)"
-image=${SAGE_IMAGE:-$registry/sage:$version}
+# The published image this script runs unless SAGE_IMAGE names another: <registry>/sage:<version>. The registry is
+# scripts/image.env's SAGE_REGISTRY and the version lib/version.ts's; this line repeats them so that the script also
+# works alone (the Claude Code plugin runs a copy with no checkout beside it), and `deno task test` fails when they
+# disagree.
+published=ghcr.io/sage-memory/sage:0.1.0
+version=${published##*:}
+image=${SAGE_IMAGE:-${SAGE_REGISTRY:-${published%/sage:*}}/sage:$version}
 case ${SAGE_BUILD:-0} in 0 | 1) ;; *) die "SAGE_BUILD=$SAGE_BUILD: use 1 to build the image from this folder instead of pulling it" 2 ;; esac
 volume=${SAGE_VOLUME:-sage-data}
 case $volume in
@@ -76,6 +76,8 @@ export SAGE_PROJECT
 # $1 says why it builds. The labels are the published image's, so a local build passes the same version check.
 build_image() {
   why=$1
+  [ -f "$here/Dockerfile" ] || die "cannot build the image $image ($why): $here is not a Sage checkout"
+  setting() { sed -n "s/^$1=//p" "$here/scripts/image.env" 2>/dev/null || :; }
   set -- build -t "$image" --build-arg "SAGE_VERSION=$version" --build-arg "SAGE_SOURCE=$(setting SAGE_SOURCE)" \
     --build-arg "SAGE_LICENSES=$(setting SAGE_LICENSES)"
   [ -z "${SAGE_MODEL_ID:-}" ] || set -- "$@" --build-arg "SAGE_MODEL_ID=$SAGE_MODEL_ID"

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { VERSION } from "../../lib/version.ts";
+import { runCommand } from "../support/process.ts";
 import { writeTinyModel } from "../support/tiny_model.ts";
 import {
   assertClaudeConnected,
@@ -18,6 +19,8 @@ import {
   REGISTRY,
   ROOT,
   runScript,
+  SCRIPT,
+  SCRIPT_COMMAND,
   scriptEnv,
 } from "./support.ts";
 
@@ -159,6 +162,37 @@ Deno.test("SAGE_BUILD=1 builds from the checkout without pulling; a bad SAGE_BUI
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, "");
     assert.match(bad.stderr, /SAGE_BUILD=yes: use 1 to build the image from this folder instead of pulling it/);
+  } finally {
+    await cli(["rm", "-f", "-t", "0", containerOf(volume)]);
+    await removeImage(PUBLISHED);
+  }
+});
+
+Deno.test("a copy of the run script alone (as the Claude Code plugin runs it) pulls the published image; it cannot build", async () => {
+  await publish();
+  const dir = await Deno.makeTempDir({ dir: ROOT, prefix: "alone-" });
+  const copy = `${dir}/${SCRIPT.split("/").pop()}`;
+  await Deno.copyFile(SCRIPT, copy);
+  const command = [...SCRIPT_COMMAND.slice(0, -1), copy];
+  const run = (volume: string, env: Record<string, string>) =>
+    runCommand(command[0], [...command.slice(1), "status"], { env: scriptEnv(volume, env), cwd: ROOT });
+  const volume = newVolume("alone");
+  try {
+    const r = await run(volume, defaultImage());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /pulled /);
+    assert.equal(await imageLabel(PUBLISHED, VERSION_LABEL), VERSION);
+    // Nothing to pull (the registry is down) and no checkout to build from: a clear message, nothing on stdout.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const down = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}/sagetest`;
+    listener.close();
+    const failed = await run(newVolume("alone"), defaultImage(down));
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.equal(failed.stdout, "");
+    assert.match(
+      failed.stderr,
+      /could not pull .*\n[\s\S]*cannot build the image .* \(the pull failed\): .* is not a Sage checkout/,
+    );
   } finally {
     await cli(["rm", "-f", "-t", "0", containerOf(volume)]);
     await removeImage(PUBLISHED);

@@ -2,10 +2,11 @@
  * The release workflow cannot run on our machines (it needs GitHub's runners and the internet), so what can be
  * checked here is: it parses, it builds both platforms and runs the selftest and the container checks on the built
  * image, it publishes only on version tags, its actions are pinned by commit, and every script, subcommand and file it
- * (or scripts/release) names exists.
+ * (or scripts/release) names exists. Also: the run scripts' default image is the one a release publishes.
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
+import { VERSION } from "../lib/version.ts";
 
 const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const WORKFLOW = ".github/workflows/release.yml";
@@ -101,4 +102,16 @@ Deno.test("release workflow: actions pinned by commit; every script, subcommand 
 Deno.test("release workflow: a YAML error would be caught", () => {
   assert.throws(() => parse(text.replace("jobs:", "jobs:\n  image: [unclosed"), { strict: true }));
   assert.throws(() => parse(`${text}\non: again\n`, { uniqueKeys: true }));
+});
+
+Deno.test("the run scripts' default image is scripts/image.env's registry with lib/version.ts's version", async () => {
+  const env = await Deno.readTextFile(`${REPO}/scripts/image.env`);
+  const registry = env.match(/^SAGE_REGISTRY=(.+)$/m)?.[1];
+  assert.ok(registry, "scripts/image.env sets no SAGE_REGISTRY");
+  assert.match(registry, /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._-]+$/, "SAGE_REGISTRY is not <host>/<owner> in lower case");
+  const want = `${registry}/sage:${VERSION}`;
+  const sh = (await Deno.readTextFile(`${REPO}/run_sage_single.sh`)).match(/^published=(\S+)$/m)?.[1];
+  const ps1 = (await Deno.readTextFile(`${REPO}/run_sage_single.ps1`)).match(/^\$published = '([^']+)'$/m)?.[1];
+  assert.equal(sh, want, "run_sage_single.sh: update its published= line");
+  assert.equal(ps1, want, "run_sage_single.ps1: update its $published line");
 });
