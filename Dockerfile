@@ -75,7 +75,8 @@ RUN set -eu; \
     echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf; \
     apt-get update -qq; \
     apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold $PG_PACKAGES >/dev/null; \
-    dpkg --purge --force-depends perl $(dpkg-query -W -f '${Package}\n' 'libperl5*' 'perl-modules-5*') >/dev/null; \
+    dpkg --purge --force-depends perl $(dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' 'libperl5*' 'perl-modules-5*' \
+      | awk '$1 == "ii" { print $2 }') >/dev/null; \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
 COPY --from=build /out/ /
