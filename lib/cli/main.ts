@@ -30,6 +30,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   db: { summary: "start, stop or inspect the private PostgreSQL cluster", load: () => import("./db.ts") },
   hook: { summary: "handle a Claude Code hook event (reads its JSON on stdin)", load: () => import("./hook_event.ts") },
   hooks: { summary: "install or remove Sage's Claude Code hooks", load: () => import("./hooks_settings.ts") },
+  selftest: { summary: "check the model and keyword analysis (offline)", load: () => import("./selftest.ts") },
 };
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
