@@ -129,7 +129,10 @@ foreach ($name in $names) {
     # `-e NAME` takes the value from this environment: no quoting problems.
     if (($skip -notcontains $name) -and (Test-Path "env:$name")) { $exec += @('-e', $name) }
 }
-$exec += @($container, '/usr/local/bin/entrypoint.sh', '--join') + $args
+# `view` writes its page to stdout (the container's files are not the host's), with commands that call this script.
+$sageArgs = $args
+if ($args.Count -gt 0 -and $args[0] -eq 'view') { $sageArgs += @('--output', '-', '--no-open', '--command', "& '$PSCommandPath'") }
+$exec += @($container, '/usr/local/bin/entrypoint.sh', '--join') + $sageArgs
 # The CLI's stdin and stdout are this script's own handles: PowerShell does not touch the JSON-RPC stream.
 & $cli @exec
 exit $LASTEXITCODE

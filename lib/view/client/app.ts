@@ -569,5 +569,6 @@ export function makeApp(
   if (fromHash) jump(Number(fromHash), false);
   document.documentElement.dataset.ready = "1";
   performance.mark("sage-ready");
+  requestAnimationFrame(() => setTimeout(() => performance.mark("sage-painted"), 0)); // after the first frame
   setTimeout(buildLater, 0);
 }
