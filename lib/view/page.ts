@@ -18,9 +18,11 @@ import { makeApp } from "./client/app.ts";
 import { makeChart } from "./client/chart.ts";
 import { makeDetail } from "./client/detail.ts";
 import { makeDom } from "./client/dom.ts";
+import { makeLayout } from "./client/layout.ts";
 import { makeList } from "./client/list.ts";
 import { makeSearch } from "./client/search.ts";
 import { makeSidebar } from "./client/sidebar.ts";
+import { makeTimeline } from "./client/timeline.ts";
 import { STYLE } from "./style.ts";
 import type { Payload, PayloadMemory, PayloadSession, ViewData } from "./types.ts";
 
@@ -38,7 +40,9 @@ const chart = (${makeChart})(dom);
 const list = (${makeList})(dom);
 const detail = (${makeDetail})(dom, search);
 const sidebar = (${makeSidebar})(dom, chart);
-(${makeApp})({ dom, search, chart, list, detail, sidebar });
+const layout = (${makeLayout})(dom);
+const timeline = (${makeTimeline})(dom, search, detail);
+(${makeApp})({ dom, search, chart, list, detail, sidebar, layout, timeline });
 })();
 `;
 

@@ -8,14 +8,25 @@
 import type { Chart } from "./chart.ts";
 import type { Detail } from "./detail.ts";
 import type { Dom } from "./dom.ts";
+import type { Layout } from "./layout.ts";
 import type { List } from "./list.ts";
 import type { Matcher, Search } from "./search.ts";
 import type { Sidebar } from "./sidebar.ts";
+import type { Timeline } from "./timeline.ts";
 import type { Payload } from "../types.ts";
 
-export function makeApp(
-  parts: { dom: Dom; search: Search; chart: Chart; list: List; detail: Detail; sidebar: Sidebar },
-) {
+interface Parts {
+  dom: Dom;
+  search: Search;
+  chart: Chart;
+  list: List;
+  detail: Detail;
+  sidebar: Sidebar;
+  layout: Layout;
+  timeline: Timeline;
+}
+
+export function makeApp(parts: Parts) {
   const { dom, search, list, detail } = parts;
   const { h } = dom;
   const data = JSON.parse(dom.byId("sage-data").textContent || "null") as Payload;
@@ -71,106 +82,18 @@ export function makeApp(
   let sel = -1;
   /** A new search starts at its first result; other filters keep the memory in view when it still matches. */
   let fromTop = false;
-  const ROW_HEIGHT = [40, 34, 70]; // project header, session header, memory
-  let rowKind = new Uint8Array(0);
-  let rowRef = new Int32Array(0);
-  let rowCount = new Int32Array(0);
-  let rowProject = new Int32Array(0);
-  const rowOf = new Int32Array(n).fill(-1);
   let shownCount = 0;
-
-  // ---- page skeleton ----------------------------------------------------------------------------------------
-  const searchInput = h("input", {
-    attrs: {
-      type: "search",
-      placeholder: "Search memories  ( / )",
-      "aria-label": "search memories",
-      autocomplete: "off",
-      spellcheck: "false",
-      "data-testid": "search",
-    },
+  const ui = parts.layout.create(data, {
+    sort: () => setOrder(),
+    reset: () => reset(),
+    bulk: () => copyBulk(),
+    toggleFilters: () => toggleFilters(),
   });
-  const sortButton = h("button", { attrs: { "data-testid": "sort" }, on: { click: () => setOrder() } });
-  const filtersButton = h("button", {
-    class: "only-narrow",
-    text: "Filters",
-    attrs: { "aria-controls": "filters", "aria-expanded": "false" },
-    on: { click: () => toggleFilters() },
-  });
-  const help = h("dialog", { class: "help", attrs: { "aria-label": "keyboard shortcuts" } }, [
-    h("h2", { text: "Keyboard" }),
-    h(
-      "dl",
-      {},
-      [
-        ["/", "search (Ctrl+K too)"],
-        ["j  ↓", "next memory"],
-        ["k  ↑", "previous memory"],
-        ["PgDn PgUp", "a page down or up"],
-        ["g  G", "first, last (Home, End)"],
-        ["Enter  o", "open the memory"],
-        ["Esc", "back to the list; clear the search"],
-        ["c", "copy the delete command"],
-        ["s", "newest or oldest first"],
-        ["?", "this help"],
-      ].flatMap(([k, v]) => [h("dt", {}, [h("kbd", { text: k })]), h("dd", { text: v })]),
-    ),
-    h("button", { text: "Close", on: { click: () => help.close() } }),
-  ]);
-  const status = h("span", { class: "status", attrs: { "data-testid": "status" } });
-  const bulkButton = h("button", { attrs: { "data-testid": "bulk-delete" }, on: { click: () => copyBulk() } });
-  const resetButton = h("button", { text: "Reset filters", on: { click: () => reset() } });
-  const viewport = h("div", {
-    class: "viewport",
-    attrs: { role: "listbox", tabindex: "0", "aria-label": "memories", "data-testid": "list" },
-  });
-  const empty = h("div", { class: "empty" }, [
-    h("p", { text: "No memory matches the search and filters." }),
-    h("button", { text: "Reset filters", on: { click: () => reset() } }),
-  ]);
-  empty.hidden = true;
-  const filtersHost = h("aside", { class: "sidebar", attrs: { id: "filters", "aria-label": "filters" } });
-  const detailHost = h("article", { class: "detail", attrs: { tabindex: "-1", "aria-label": "memory" } });
-  const toastEl = h("div", { class: "toast", attrs: { role: "status", "aria-live": "polite" } });
-  const summary = data.included === data.total
-    ? dom.plural(data.total, "memory", "memories")
-    : `${dom.num(data.included)} of ${dom.num(data.total)} memories included (the newest; --limit, --since)`;
-  document.title = `Sage memories · ${data.scope}`;
-  document.body.append(
-    h("header", { class: "top" }, [
-      h("div", { class: "brand" }, [
-        h("h1", { text: "Sage memories" }),
-        h("p", {
-          class: "muted",
-          attrs: { "data-testid": "summary" },
-          text: `${data.scope} · ${summary} · ${dom.minute(Date.parse(data.generated_at))}`,
-        }),
-      ]),
-      h("div", { class: "searchbox" }, [searchInput]),
-      h("div", { class: "tools" }, [
-        filtersButton,
-        sortButton,
-        h("button", {
-          text: "?",
-          attrs: { "aria-label": "keyboard shortcuts" },
-          on: { click: () => help.showModal() },
-        }),
-      ]),
-    ]),
-    h("main", { class: "layout" }, [
-      filtersHost,
-      h("section", { class: "results" }, [
-        h("div", { class: "bar" }, [status, bulkButton, resetButton]),
-        viewport,
-        empty,
-      ]),
-      detailHost,
-    ]),
-    toastEl,
-    help,
-  );
+  const { searchInput, viewport, detailHost, help } = ui;
+  const rows = parts.timeline.create(data);
+  const rowOf = rows.rowOf;
   const view = list.create(viewport);
-  const filters = parts.sidebar.create(filtersHost, data, f, weeks, () => apply());
+  const filters = parts.sidebar.create(ui.filtersHost, data, f, weeks, () => apply());
 
   // ---- filtering and the timeline ---------------------------------------------------------------------------
   const TEXT = 1, PROJECT = 2, KIND = 4, TAG = 8, SESSION = 16, DATE = 32, SUPERSEDED = 64;
@@ -220,129 +143,31 @@ export function makeApp(
       if (!(bits & ~PROJECT)) counts.projects[m[1]]++;
       if (!bits) visible.push(i);
     }
-    buildRows(order === "newest" ? visible : visible.reverse());
+    rows.build(order === "newest" ? visible : visible.reverse());
     shownCount = visible.length;
     filters.update(counts);
-    status.textContent = shownCount === n
+    ui.status.textContent = shownCount === n
       ? `${dom.plural(n, "memory", "memories")}, ${order} first`
       : `${dom.num(shownCount)} of ${dom.plural(n, "memory", "memories")}, ${order} first`;
-    bulkButton.textContent = `Copy delete command (${dom.num(shownCount)})`;
-    bulkButton.disabled = shownCount === 0 || shownCount > BULK_MAX;
-    bulkButton.title = shownCount > BULK_MAX
+    ui.bulkButton.textContent = `Copy delete command (${dom.num(shownCount)})`;
+    ui.bulkButton.disabled = shownCount === 0 || shownCount > BULK_MAX;
+    ui.bulkButton.title = shownCount > BULK_MAX
       ? `Narrow the list to ${dom.num(BULK_MAX)} memories or fewer`
       : "one command that deletes every memory listed";
-    resetButton.hidden = !query && f.project < 0 && !f.kinds.size && !f.tags.size && f.session === -2 &&
+    ui.resetButton.hidden = !query && f.project < 0 && !f.kinds.size && !f.tags.size && f.session === -2 &&
       Number.isNaN(f.from) && Number.isNaN(f.to) && !f.hideSuperseded;
-    sortButton.textContent = order === "newest" ? "Newest first" : "Oldest first";
-    empty.hidden = shownCount > 0;
-    view.setSource({ count: rowKind.length, height: (r) => ROW_HEIGHT[rowKind[r]], render: renderRow }, keepScroll);
-    if (fromTop || sel < 0 || rowOf[sel] < 0) select(shownCount ? rowRef[rowKind.indexOf(2)] : -1, { hash: false });
-    else select(sel, { hash: false });
+    ui.sortButton.textContent = order === "newest" ? "Newest first" : "Oldest first";
+    ui.empty.hidden = shownCount > 0;
+    view.setSource({
+      count: rows.rows(),
+      height: rows.height,
+      render: (r) => rows.render(r, { sel, session: f.session, matcher }),
+    }, keepScroll);
+    if (fromTop || sel < 0 || rowOf[sel] < 0) {
+      select(shownCount ? rows.memoryAt(rows.step(-1, 1, 1)) : -1, { hash: false });
+    } else select(sel, { hash: false });
     fromTop = false;
     document.dispatchEvent(new CustomEvent("sage:update", { detail: { ms: performance.now() - started } }));
-  }
-
-  /** Project header → session header → memories; groups ordered by their first memory in `seq`. */
-  function buildRows(seq: number[]): void {
-    const groups = new Map<number, Map<number, number[]>>();
-    for (const i of seq) {
-      let g = groups.get(M[i][1]);
-      if (!g) groups.set(M[i][1], g = new Map());
-      const s = g.get(M[i][2]);
-      if (s) s.push(i);
-      else g.set(M[i][2], [i]);
-    }
-    const size = seq.length + groups.size * 2 + [...groups.values()].reduce((a, g) => a + g.size, 0);
-    rowKind = new Uint8Array(size);
-    rowRef = new Int32Array(size);
-    rowCount = new Int32Array(size);
-    rowProject = new Int32Array(size);
-    rowOf.fill(-1);
-    let r = 0;
-    for (const [p, g] of groups) {
-      if (data.projects.length > 1) {
-        rowKind[r] = 0;
-        rowRef[r] = p;
-        rowProject[r] = p;
-        for (const members of g.values()) rowCount[r] += members.length;
-        r++;
-      }
-      for (const [s, members] of g) {
-        rowKind[r] = 1;
-        rowRef[r] = s;
-        rowCount[r] = members.length;
-        rowProject[r++] = p;
-        for (const i of members) {
-          rowKind[r] = 2;
-          rowRef[r] = i;
-          rowOf[i] = r++;
-        }
-      }
-    }
-    rowKind = rowKind.subarray(0, r);
-  }
-
-  function snippet(i: number): string {
-    const text = M[i][4];
-    let start = 0;
-    if (matcher && i < hayBuilt) {
-      let at = -1;
-      for (const t of matcher.terms) {
-        if (t.negate) continue;
-        const p = hay[i].indexOf(t.pieces ? t.text.slice(0, 2) : t.text);
-        if (p >= 0 && (at < 0 || p < at)) at = p;
-      }
-      if (at > 80 && at < text.length) start = at - 40;
-    }
-    return (start ? "…" : "") + dom.oneLine(text.slice(start, start + 320));
-  }
-
-  function renderRow(r: number): HTMLElement {
-    if (rowKind[r] === 0) {
-      return h("div", { class: "row project", attrs: { role: "presentation" } }, [
-        h("span", { class: "name", text: data.projects[rowRef[r]] }),
-        h("span", { class: "muted", text: ` · ${dom.plural(rowCount[r], "memory", "memories")}` }),
-      ]);
-    }
-    if (rowKind[r] === 1) {
-      const s = rowRef[r];
-      const S = s >= 0 ? data.sessions[s] : null;
-      const only = f.session === s;
-      return h("div", { class: `row session${only ? " on" : ""}`, attrs: { role: "presentation" } }, [
-        h("span", {
-          class: "name",
-          text: S ? S[2] || `Session ${S[0].slice(0, 8)}` : "Without a session",
-          title: S ? S[0] : "",
-        }),
-        h("span", {
-          class: "muted",
-          text: S ? ` · ${dom.day(S[3])} · ${dom.num(rowCount[r])} of ${dom.num(S[5])}` : ` · ${dom.num(rowCount[r])}`,
-        }),
-        h("button", {
-          class: "chip small",
-          text: only ? "All sessions" : "Only this session",
-          attrs: { "data-session": String(s), "data-project": String(rowProject[r]) },
-        }),
-      ]);
-    }
-    const i = rowRef[r];
-    const m = M[i];
-    const on = i === sel;
-    const tags = m[5];
-    return h("div", {
-      class: `row mem${on ? " sel" : ""}${m[10] ? " superseded" : ""}`,
-      attrs: { role: "option", id: `r${m[0]}`, "aria-selected": String(on), "data-i": String(i) },
-    }, [
-      h("div", { class: "line1" }, [
-        h("span", { class: `kind k${m[3] % 8}`, text: data.kinds[m[3]] }),
-        h("time", { text: dom.minute(m[7]) }),
-        h("span", { class: "id", text: `#${m[0]}` }),
-        ...tags.slice(0, 3).map((t) => h("span", { class: "tag", text: data.tags[t] })),
-        tags.length > 3 ? h("span", { class: "muted", text: `+${tags.length - 3}` }) : null,
-        m[10] ? h("span", { class: "badge warn", text: "superseded" }) : null,
-      ]),
-      h("div", { class: "preview" }, detail.marked(snippet(i), matcher)),
-    ]);
   }
 
   // ---- selection, detail, navigation ------------------------------------------------------------------------
@@ -393,10 +218,10 @@ export function makeApp(
   /** Shows memory `id`, clearing filters that hide it. */
   function jump(id: number, push: boolean): void {
     const i = indexOfId.get(id);
-    if (i === undefined) return toast(`Memory #${id} is not in this page`);
+    if (i === undefined) return ui.toast(`Memory #${id} is not in this page`);
     if (rowOf[i] < 0) {
-      reset(false);
-      toast(`Filters cleared to show #${id}`);
+      reset();
+      ui.toast(`Filters cleared to show #${id}`);
     }
     if (push) setHash(id, true);
     select(i, { reveal: "center", hash: false });
@@ -404,16 +229,9 @@ export function makeApp(
 
   function move(delta: number): void {
     const dir = Math.sign(delta);
-    let steps = Math.abs(delta);
-    let target = -1;
-    const from = sel >= 0 && rowOf[sel] >= 0 ? rowOf[sel] : dir > 0 ? -1 : rowKind.length;
-    for (let r = from + dir; r >= 0 && r < rowKind.length && steps > 0; r += dir) {
-      if (rowKind[r] === 2) {
-        target = r;
-        steps--;
-      }
-    }
-    if (target >= 0) select(rowRef[target]);
+    const from = sel >= 0 && rowOf[sel] >= 0 ? rowOf[sel] : dir > 0 ? -1 : rows.rows();
+    const target = rows.step(from, dir, Math.abs(delta));
+    if (target >= 0) select(rows.memoryAt(target));
   }
 
   function openDetail(): void {
@@ -427,7 +245,7 @@ export function makeApp(
   }
   function toggleFilters(open = !document.body.classList.contains("filters-open")): void {
     document.body.classList.toggle("filters-open", open);
-    filtersButton.setAttribute("aria-expanded", String(open));
+    ui.filtersButton.setAttribute("aria-expanded", String(open));
   }
 
   function onlySession(s: number, project: number): void {
@@ -437,14 +255,13 @@ export function makeApp(
     apply();
   }
 
-  function reset(run = true): void {
+  function reset(): void {
     Object.assign(f, { project: -1, session: -2, from: NaN, to: NaN, hideSuperseded: false });
     f.kinds.clear();
     f.tags.clear();
     query = searchInput.value = "";
     filters.sync();
-    if (run) apply();
-    else apply(true);
+    apply();
   }
 
   function setOrder(): void {
@@ -454,14 +271,6 @@ export function makeApp(
   }
 
   // ---- copying ---------------------------------------------------------------------------------------------
-  let toastTimer: ReturnType<typeof setTimeout> | undefined;
-  function toast(message: string): void {
-    toastEl.textContent = message;
-    toastEl.classList.add("show");
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => toastEl.classList.remove("show"), 3000);
-  }
-
   async function copy(text: string, what: string): Promise<void> {
     let ok = false;
     try {
@@ -480,16 +289,14 @@ export function makeApp(
       }
       area.remove();
     }
-    toast(ok ? `Copied ${what}` : `Could not copy ${what}: select it and copy it by hand`);
+    ui.toast(ok ? `Copied ${what}` : `Could not copy ${what}: select it and copy it by hand`);
   }
 
   function copyBulk(): void {
-    const ids: number[] = [];
-    for (let r = 0; r < rowKind.length; r++) if (rowKind[r] === 2) ids.push(M[rowRef[r]][0]);
+    const ids = rows.memories().map((i) => M[i][0]);
     if (!ids.length || ids.length > BULK_MAX) return;
     const command = `${data.command} delete ${ids.join(" ")}${ids.length > 1 ? " --yes" : ""}`;
     copy(command, `the command that deletes ${dom.plural(ids.length, "memory", "memories")}`);
-    document.body.dataset.bulk = command;
   }
 
   // ---- events ------------------------------------------------------------------------------------------------
@@ -526,8 +333,11 @@ export function makeApp(
     if (e.key === "Escape") {
       if (document.body.classList.contains("detail-open") || detailHost.contains(target)) return closeDetail();
       if (document.body.classList.contains("filters-open")) return toggleFilters(false);
-      if (target === searchInput && searchInput.value) return; // the search box clears itself
-      if (typing) viewport.focus();
+      if (target === searchInput && searchInput.value) {
+        e.preventDefault();
+        searchInput.value = "";
+        searchInput.dispatchEvent(new Event("input"));
+      } else if (typing) viewport.focus();
       return;
     }
     if (typing) {
@@ -539,7 +349,7 @@ export function makeApp(
     }
     if (e.altKey || e.ctrlKey || e.metaKey || help.open) return;
     const onButton = target.matches("button, a, summary");
-    const page = view.perPage(ROW_HEIGHT[2]);
+    const page = view.perPage(rows.memoryHeight);
     const keys: Record<string, () => void> = {
       j: () => move(1),
       ArrowDown: () => move(1),
