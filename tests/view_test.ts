@@ -610,6 +610,21 @@ Deno.test({
         await narrow.context.close();
       });
 
+      await t.step("all projects: a header per project, and a project filter", async () => {
+        const wide = await open(browser, await writePage(f, "all", "--all-projects"));
+        const p = wide.page;
+        assert.equal(await p.title(), "Sage memories · all projects");
+        assert.deepEqual(await p.$$eval(".row.project .name", (r) => r.map((x) => x.textContent)), [PROJECT, OTHER]);
+        const options = await p.$$eval(
+          "[data-testid=project] option",
+          (o) => (o as HTMLOptionElement[]).map((x) => [x.value, x.textContent ?? ""]),
+        );
+        await changing(p, () => p.selectOption("[data-testid=project]", options.find(([, l]) => l === OTHER)![0]));
+        assert.deepEqual(await shownIds(p), await idsOf(f.url, (m) => m.project === OTHER));
+        assert.deepEqual(wide.errors, []);
+        await wide.context.close();
+      });
+
       await t.step("the copied command really deletes, and the next page no longer has it", async () => {
         const [program, ...args] = copied.split(" ");
         assert.equal(program, "sage");
