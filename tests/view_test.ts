@@ -557,10 +557,12 @@ Deno.test({
         await page.keyboard.type("payment");
         const payment = await idsOf(f.url, (m) => m.project === PROJECT && /payment/i.test(`${m.content} ${m.tags}`));
         assert.ok(payment.length >= 3);
-        await page.waitForFunction(
-          (n) => document.querySelector("[data-testid=status]")?.textContent?.startsWith(`${n} of`),
-          payment.length,
-        );
+        // Typing searches at every keystroke, and "paym" finds as many as "payment": wait for the last one's marks.
+        await page.waitForFunction(() => {
+          const marks = [...document.querySelectorAll(".row.mem mark")];
+          return marks.length > 0 && marks.every((m) => m.textContent?.toLowerCase() === "payment");
+        });
+        assert.match((await status(page))!, new RegExp(`^${payment.length} of`));
         await page.keyboard.press("ArrowDown"); // from the search box to the list
         const selected = () => page.$eval(".row.mem.sel", (r) => Number(r.id.slice(1)));
         const order = await page.$$eval(".row.mem", (rows) => rows.map((r) => Number(r.id.slice(1))));

@@ -21,6 +21,10 @@ export function makeList(dom: Dom) {
     let offsets = new Float64Array(1);
     const shown = new Map<number, HTMLElement>();
     const OVERSCAN = 6;
+    // The scroll position and the height of the view, kept here so drawing never reads layout (which would make the
+    // browser lay the page out mid-script): the window's height until the first resize report, before any paint.
+    let top = 0;
+    let height = innerHeight;
 
     /** The row at height y (the last row starting at or above it). */
     function rowAt(y: number): number {
@@ -47,9 +51,8 @@ export function makeList(dom: Dom) {
         shown.clear();
         return;
       }
-      const top = viewport.scrollTop;
       const first = Math.max(0, rowAt(top) - OVERSCAN);
-      const last = Math.min(source.count - 1, rowAt(top + (viewport.clientHeight || 800)) + OVERSCAN);
+      const last = Math.min(source.count - 1, rowAt(top + height) + OVERSCAN);
       for (const [row, el] of shown) {
         if (row < first || row > last) {
           el.remove();
@@ -73,7 +76,7 @@ export function makeList(dom: Dom) {
       spacer.style.height = `${offsets[next.count]}px`;
       for (const el of shown.values()) el.remove();
       shown.clear();
-      if (!keepScroll) viewport.scrollTop = 0;
+      scrollTo(keepScroll ? top : 0);
       update();
     }
 
@@ -86,23 +89,35 @@ export function makeList(dom: Dom) {
       shown.set(row, el);
     }
 
+    function scrollTo(y: number): void {
+      const next = Math.max(0, Math.min(y, offsets[source.count] - height));
+      if (next === top) return; // writing scrollTop would lay the page out even when nothing moves
+      top = next;
+      viewport.scrollTop = top;
+    }
+
     /** Scrolls so the row is in view: `nearest` moves as little as possible, `center` puts it in the middle. */
     function reveal(row: number, how: "nearest" | "center" = "nearest"): void {
       if (row < 0 || row >= source.count) return;
-      const top = offsets[row];
-      const bottom = offsets[row + 1];
-      const view = viewport.clientHeight;
-      if (how === "center") viewport.scrollTop = top - (view - (bottom - top)) / 2;
-      else if (top < viewport.scrollTop) viewport.scrollTop = top;
-      else if (bottom > viewport.scrollTop + view) viewport.scrollTop = bottom - view;
+      const start = offsets[row];
+      const end = offsets[row + 1];
+      if (how === "center") scrollTo(start - (height - (end - start)) / 2);
+      else if (start < top) scrollTo(start);
+      else if (end > top + height) scrollTo(end - height);
       update();
     }
 
     /** How many rows of this height fit in the view (for Page Up / Page Down). */
-    const perPage = (rowHeight: number) => Math.max(1, Math.floor(viewport.clientHeight / rowHeight) - 1);
+    const perPage = (rowHeight: number) => Math.max(1, Math.floor(height / rowHeight) - 1);
 
-    viewport.addEventListener("scroll", update, { passive: true });
-    new ResizeObserver(update).observe(viewport);
+    viewport.addEventListener("scroll", () => {
+      top = viewport.scrollTop;
+      update();
+    }, { passive: true });
+    new ResizeObserver(([entry]) => {
+      height = entry.contentRect.height;
+      update();
+    }).observe(viewport);
     return { setSource, refresh, reveal, update, perPage, rowAt: (y: number) => rowAt(y) };
   }
 
