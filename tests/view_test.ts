@@ -492,6 +492,12 @@ Deno.test({
         assert.equal(sessionIds.length, 4);
         assert.deepEqual(await shownIds(page), sessionIds);
         await changing(page, () => page.selectOption("[data-testid=session]", "-2"));
+        // The same from the session's header in the list.
+        await changing(page, () => page.click(".row.session:has-text('数据库迁移') >> text=Only this session"));
+        assert.deepEqual(await shownIds(page), sessionIds);
+        assert.equal(await page.inputValue("[data-testid=session]"), migration[0]);
+        await changing(page, () => page.click(".row.session:has-text('数据库迁移') >> text=All sessions"));
+        assert.equal((await shownIds(page)).length, 19);
 
         // 6 October, local time: the decision (5 Oct 20:00 UTC) and the cache turn (6 Oct 02:15 UTC).
         await changing(page, () => page.fill("[data-testid=from]", "2026-10-06"));
