@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { makeSearch } from "../lib/view/client/search.ts";
+import { compileQuery, highlightRanges, normalizeText } from "../lib/view/client/search.ts";
 import { renderPage, scriptSafeJson, type ViewData, type ViewMemory } from "../lib/view/page.ts";
 import { launchChromium } from "./support/browser.ts";
 import { freshDatabase, newService, runSage, tempDir } from "./support/harness.ts";
@@ -251,8 +251,7 @@ async function idsOf(url: string, predicate: (m: ViewMemory) => boolean): Promis
 }
 
 Deno.test("view: search rules (NFKC, case, CJK pieces, phrases, exclusions, ids)", () => {
-  const s = makeSearch();
-  const hit = (query: string, text: string, id = 1) => s.compile(query)!.test(s.normalize(text), id);
+  const hit = (query: string, text: string, id = 1) => compileQuery(query)!.test(normalizeText(text), id);
   assert.ok(hit("ＰＯＳＴＧＲＥＳ", "We use Postgres"));
   assert.ok(hit("cach", "caching layer"));
   assert.ok(hit("缓存重启", "缓存在重启后会丢失"), "two pieces of two");
@@ -266,8 +265,8 @@ Deno.test("view: search rules (NFKC, case, CJK pieces, phrases, exclusions, ids)
   assert.ok(!hit('"short functions"', "functions should be short"));
   assert.ok(hit("42", "no number here", 42), "a number finds the memory with that id");
   assert.ok(hit("postgres,", "postgres is fine"), "a trailing comma is not searched for");
-  assert.equal(s.compile("   "), null);
-  assert.deepEqual(s.highlights("Cache 缓存在重启后", s.compile("cache 缓存重启")), [[0, 5], [6, 8], [9, 11]]);
+  assert.equal(compileQuery("   "), null);
+  assert.deepEqual(highlightRanges("Cache 缓存在重启后", compileQuery("cache 缓存重启")), [[0, 5], [6, 8], [9, 11]]);
 });
 
 Deno.test("view: the embedded JSON cannot close its script element or start markup", () => {

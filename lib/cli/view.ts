@@ -25,7 +25,7 @@ export interface ViewOptions {
 
 /**
  * The page's data, read from the JSONL export (session lines, then memory lines, oldest first). Whether a memory
- * has a vector and what supersedes it are not in the export: left unknown here.
+ * has a vector is not in the export (left unknown); what supersedes it is taken when the export carries it.
  */
 export async function loadViewData(service: MemoryService, options: ViewOptions = {}): Promise<ViewData> {
   const sessions = new Map<string, ViewSession>();
@@ -47,7 +47,7 @@ export async function loadViewData(service: MemoryService, options: ViewOptions 
     const session = r.session === null ? undefined : sessions.get(r.session);
     if (session) session.memories++;
     if (since !== undefined && Date.parse(r.created_at) < since) continue;
-    memories.push({ ...r, has_vector: null, superseded_by: null });
+    memories.push({ ...r, has_vector: null, superseded_by: r.superseded_by ?? null });
   }
   const kept = options.limit !== undefined ? memories.slice(Math.max(0, memories.length - options.limit)) : memories;
   const used = new Set(kept.map((m) => m.session));

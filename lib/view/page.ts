@@ -14,37 +14,43 @@
  * ```
  */
 import { createHash } from "node:crypto";
-import { makeApp } from "./client/app.ts";
-import { makeChart } from "./client/chart.ts";
-import { makeDetail } from "./client/detail.ts";
-import { makeDom } from "./client/dom.ts";
-import { makeLayout } from "./client/layout.ts";
-import { makeList } from "./client/list.ts";
-import { makeSearch } from "./client/search.ts";
-import { makeSidebar } from "./client/sidebar.ts";
-import { makeTimeline } from "./client/timeline.ts";
+import * as actions from "./client/actions.ts";
+import * as app from "./client/app.ts";
+import * as chart from "./client/chart.ts";
+import * as detail from "./client/detail.ts";
+import * as dom from "./client/dom.ts";
+import * as layout from "./client/layout.ts";
+import * as list from "./client/list.ts";
+import * as search from "./client/search.ts";
+import * as sidebar from "./client/sidebar.ts";
+import * as timeline from "./client/timeline.ts";
 import { STYLE } from "./style.ts";
 import type { Payload, PayloadMemory, PayloadSession, ViewData } from "./types.ts";
 
 export type { ViewData, ViewMemory, ViewSession } from "./types.ts";
 
 /**
- * The client script. Each part is a self-contained function written in TypeScript (type-checked and linted with
- * the rest of Sage) and embedded through its source text, which Deno has already turned into JavaScript.
+ * The client script: every function the modules in client/ export, declared side by side in one scope, then
+ * startApp(). They are written in TypeScript (type-checked and linted with the rest of Sage; they call each other
+ * through ordinary imports, which here become calls between neighbours) and embedded through their source text,
+ * which Deno has already turned into JavaScript. So a client module may export functions only, each name once.
  */
-const CLIENT = `"use strict";
-(() => {
-const dom = (${makeDom})();
-const search = (${makeSearch})();
-const chart = (${makeChart})(dom);
-const list = (${makeList})(dom);
-const detail = (${makeDetail})(dom, search);
-const sidebar = (${makeSidebar})(dom, chart);
-const layout = (${makeLayout})(dom);
-const timeline = (${makeTimeline})(dom, search, detail);
-(${makeApp})({ dom, search, chart, list, detail, sidebar, layout, timeline });
-})();
-`;
+export function clientScript(): string {
+  const names = new Set<string>();
+  const sources: string[] = [];
+  for (const module of [dom, search, chart, list, detail, sidebar, layout, timeline, app, actions]) {
+    for (const [name, value] of Object.entries(module)) {
+      if (typeof value !== "function" || value.name !== name || names.has(name)) {
+        throw new Error(`lib/view/client: the export ${name} must be a function declared under that name, once`);
+      }
+      names.add(name);
+      sources.push(value.toString());
+    }
+  }
+  return `"use strict";\n(() => {\n${sources.join("\n")}\nstartApp();\n})();\n`;
+}
+
+const CLIENT = clientScript();
 
 /** JSON that cannot end its script element or be read as markup, whatever the strings hold. */
 export function scriptSafeJson(value: unknown): string {
