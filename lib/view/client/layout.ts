@@ -101,8 +101,8 @@ export function createLayout(data: Payload, act: LayoutActions) {
       filtersHost,
       h("section", { class: "results" }, [
         h("div", { class: "bar" }, [status, bulkButton, resetButton]),
-        viewport,
         empty,
+        viewport,
       ]),
       detailHost,
     ]),
