@@ -181,7 +181,10 @@ foreach ($name in $names) {
 }
 # Where sage finds Claude Code's transcripts (`backfill`): the folder's mount point.
 $exec += @('-e', "CLAUDE_CONFIG_DIR=$claudeMount")
-$exec += @($container, '/usr/local/bin/entrypoint.sh', '--join') + $args
+# `view` writes its page to stdout (the container's files are not the host's), with commands that call this script.
+$sageArgs = $args
+if ($args.Count -gt 0 -and $args[0] -eq 'view') { $sageArgs += @('--output', '-', '--no-open', '--command', "& '$PSCommandPath'") }
+$exec += @($container, '/usr/local/bin/entrypoint.sh', '--join') + $sageArgs
 # The CLI's stdin and stdout are this script's own handles: PowerShell does not touch the JSON-RPC stream.
 & $cli @exec
 exit $LASTEXITCODE

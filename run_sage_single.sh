@@ -221,6 +221,12 @@ if [ "$launched" = 1 ] && ! "$cli" exec "$container" /usr/local/bin/entrypoint.s
   die "the database in $container is not ready (messages above; the container's log: $cli logs $container)"
 fi
 
+# `view` writes its page to stdout (the container's files are not the host's), with commands that call this script.
+if [ "${1:-}" = view ]; then
+  case $here in *[!A-Za-z0-9_./-]*) self="'$here/run_sage_single.sh'" ;; *) self=$here/run_sage_single.sh ;; esac
+  set -- "$@" --output - --no-open --command "$self"
+fi
+
 # ---- the session --------------------------------------------------------------------------------------------------
 # Sage's settings pass through (every SAGE_* variable, plus CLAUDE_PROJECT_DIR and the names in SAGE_PASS_ENV), except
 # this script's own and those the image fixes: the data directory, database, model and log file are container paths.

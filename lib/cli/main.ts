@@ -17,6 +17,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   save: { summary: "save a memory", load: () => import("./save.ts") },
   export: { summary: "export memories as JSONL or Markdown", load: () => import("./export.ts") },
   import: { summary: "import memories from JSONL", load: () => import("./import.ts") },
+  view: { summary: "write a page to browse, search and prune memories; open it", load: () => import("./view.ts") },
+  delete: { summary: "delete memories by id", load: () => import("./delete.ts") },
   migrate: { summary: "apply database migrations", load: () => import("./migrate.ts") },
   reindex: { summary: "re-embed memories with the current model", load: () => import("./reindex.ts") },
   backfill: {

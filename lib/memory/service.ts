@@ -11,6 +11,7 @@ import type { MigrateResult } from "../db/migrate.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import type { ContextResult, Memory, MemoryDetail, SaveResult, SearchResult, Session } from "../types.ts";
 import * as backfill from "./backfill.ts";
+import * as browse from "./browse.ts";
 import * as capture from "./capture.ts";
 import type { Core } from "./core.ts";
 import * as edit from "./edit.ts";
@@ -108,6 +109,9 @@ export class MemoryService {
   backfill = (input?: backfill.BackfillInput): Promise<backfill.BackfillStats> => backfill.backfill(this.#core, input);
   backfillHint = (input: { project: string; session?: string }): Promise<string | null> =>
     backfill.backfillHint(this.#core, input);
+
+  // the memory browser
+  browse = (input: browse.BrowseInput): Promise<browse.BrowseResult> => browse.browse(this.#core, input);
 
   // maintenance
   reindex = (options?: maintenance.ReindexOptions) => maintenance.reindex(this.#core, options);

@@ -204,6 +204,17 @@ export async function countMatching(q: Queryable, f: SearchFilters): Promise<num
   return res.rows[0].n;
 }
 
+/** Memories matching filters per session (null: none), for the memory browser's session list. */
+export async function countBySession(q: Queryable, f: SearchFilters): Promise<Map<string | null, number>> {
+  const params: unknown[] = [];
+  const where = filterSql(f, params);
+  const res = await q.query<{ s: string | null; n: number }>(
+    `SELECT m.session_id AS s, count(*)::int AS n FROM memories m WHERE ${where} GROUP BY m.session_id`,
+    params,
+  );
+  return new Map(res.rows.map((r) => [r.s, r.n]));
+}
+
 /** Deletes memories; returns the ids that existed, ascending (RETURNING alone has no order). */
 export async function deleteByIds(q: Queryable, ids: number[]): Promise<number[]> {
   const res = await q.query<{ id: number }>(
@@ -213,17 +224,23 @@ export async function deleteByIds(q: Queryable, ids: number[]): Promise<number[]
   return res.rows.map((r) => r.id);
 }
 
-/** One page of memories matching filters, oldest first, strictly after (createdAt, id): export's keyset paging. */
+/**
+ * One page of memories matching filters, oldest first, strictly after (createdAt, id): keyset paging for export and
+ * the memory browser. With `model`, each row also says whether it has a vector of that model.
+ */
 export async function pageAfter(
   q: Queryable,
   f: SearchFilters,
   after: { createdAt: string; id: number } | null,
   size: number,
-): Promise<Memory[]> {
+  model?: string,
+): Promise<(Memory & { has_vector?: boolean })[]> {
   const params: unknown[] = [after?.createdAt ?? "-infinity", after?.id ?? 0];
   const where = filterSql(f, params);
-  const res = await q.query<Memory>(
-    `SELECT ${MEMORY_COLUMNS} FROM memories m
+  const vector = model === undefined ? "" : `, EXISTS (SELECT 1 FROM memory_vectors v
+       WHERE v.memory_id = m.id AND v.model = $${params.push(model)}) AS has_vector`;
+  const res = await q.query<Memory & { has_vector?: boolean }>(
+    `SELECT ${MEMORY_COLUMNS}${vector} FROM memories m
      WHERE (m.created_at, m.id) > ($1::timestamptz, $2::bigint) AND ${where}
      ORDER BY m.created_at, m.id LIMIT ${Math.floor(size)}`,
     params,
