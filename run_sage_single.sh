@@ -73,6 +73,45 @@ if [ -z "${SAGE_PROJECT:-}" ]; then
 fi
 export SAGE_PROJECT
 
+# Sage's settings pass through (every SAGE_* variable, plus CLAUDE_PROJECT_DIR and the names in SAGE_PASS_ENV), except
+# this script's own and those the image fixes: the data directory, database, model and log file are container paths.
+# Claude Code's folder, by the host path it is mounted at (create_container): sage finds the transcripts there
+# (`backfill`), whatever HOME is inside the container.
+[ -n "${CLAUDE_CONFIG_DIR:-}" ] || [ -z "${HOME:-}" ] || export CLAUDE_CONFIG_DIR="$HOME/.claude"
+pass=""
+names=$(env | sed -n 's/^\(SAGE_[A-Za-z0-9_]*\)=.*/\1/p')
+for name in $names CLAUDE_PROJECT_DIR CLAUDE_CONFIG_DIR ${SAGE_PASS_ENV:-}; do
+  case $name in
+    [A-Za-z_]*) case $name in *[!A-Za-z0-9_]*) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;; esac ;;
+    *) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;;
+  esac
+  case $name in
+    SAGE_CONTAINER_CLI | SAGE_IMAGE | SAGE_REGISTRY | SAGE_BUILD | SAGE_VOLUME | SAGE_BUILD_ARGS | SAGE_MODEL_ID) ;;
+    SAGE_MODEL_DTYPES | SAGE_PASS_ENV) ;;
+    SAGE_HOME | SAGE_EMBED_MODEL | SAGE_LOG_FILE | SAGE_PG_BIN | SAGE_PG_USER | SAGE_DENO | DATABASE_URL) ;;
+    *) if eval "[ -n \"\${$name+set}\" ]"; then pass="$pass -e $name"; fi ;;
+  esac
+done
+
+# ---- hooks: the fast path -----------------------------------------------------------------------------------------
+# Claude Code waits for UserPromptSubmit on every prompt. When the container runs (nearly always), a hook joins it at
+# once: one engine call, no image or container checks first. Its input is read here, so that when the container is
+# not running (the engine refuses the exec) the usual path below starts it and the hook still gets its input.
+buffered=0
+if [ "${1:-}" = hook ]; then
+  input=$(cat; printf x)
+  input=${input%x}
+  buffered=1
+  set +e
+  # shellcheck disable=SC2086
+  printf '%s' "$input" | "$cli" exec -i $pass "$container" /usr/local/bin/entrypoint.sh --join "$@" 2>"$errors"
+  status=$?
+  set -e
+  # sage hook always exits 0 and prints nothing on stderr: anything else came from the engine (no such container,
+  # not running), and the hook runs again below, once the container is up.
+  [ "$status" != 0 ] || exit 0
+fi
+
 # ---- the image ----------------------------------------------------------------------------------------------------
 # $1 says why it builds. The labels are the published image's, so a local build passes the same version check.
 build_image() {
@@ -228,26 +267,13 @@ if [ "${1:-}" = view ]; then
 fi
 
 # ---- the session --------------------------------------------------------------------------------------------------
-# Sage's settings pass through (every SAGE_* variable, plus CLAUDE_PROJECT_DIR and the names in SAGE_PASS_ENV), except
-# this script's own and those the image fixes: the data directory, database, model and log file are container paths.
-# Claude Code's folder, by the host path it is mounted at (create_container): sage finds the transcripts there
-# (`backfill`), whatever HOME is inside the container.
-[ -n "${CLAUDE_CONFIG_DIR:-}" ] || [ -z "${HOME:-}" ] || export CLAUDE_CONFIG_DIR="$HOME/.claude"
-pass=""
-names=$(env | sed -n 's/^\(SAGE_[A-Za-z0-9_]*\)=.*/\1/p')
-for name in $names CLAUDE_PROJECT_DIR CLAUDE_CONFIG_DIR ${SAGE_PASS_ENV:-}; do
-  case $name in
-    [A-Za-z_]*) case $name in *[!A-Za-z0-9_]*) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;; esac ;;
-    *) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;;
-  esac
-  case $name in
-    SAGE_CONTAINER_CLI | SAGE_IMAGE | SAGE_REGISTRY | SAGE_BUILD | SAGE_VOLUME | SAGE_BUILD_ARGS | SAGE_MODEL_ID) ;;
-    SAGE_MODEL_DTYPES | SAGE_PASS_ENV) ;;
-    SAGE_HOME | SAGE_EMBED_MODEL | SAGE_LOG_FILE | SAGE_PG_BIN | SAGE_PG_USER | SAGE_DENO | DATABASE_URL) ;;
-    *) if eval "[ -n \"\${$name+set}\" ]"; then pass="$pass -e $name"; fi ;;
-  esac
-done
 # `exec -e NAME` takes the value from this environment, so values need no quoting. No -t: stdout stays a clean pipe.
+if [ "$buffered" = 1 ]; then
+  # A hook whose fast path found no running container: its input was read already.
+  # shellcheck disable=SC2086
+  printf '%s' "$input" | "$cli" exec -i $pass "$container" /usr/local/bin/entrypoint.sh --join "$@"
+  exit $?
+fi
 rm -f "$errors" # exec replaces this shell: the EXIT trap will not run
 # shellcheck disable=SC2086
 exec "$cli" exec -i $pass "$container" /usr/local/bin/entrypoint.sh --join "$@"

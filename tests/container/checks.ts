@@ -387,6 +387,53 @@ Deno.test("data from another PostgreSQL major version is refused with a clear me
   await removeContainer(volume);
 });
 
+Deno.test({
+  name: "a hook through the run script costs little more than the engine's exec of a no-op (medians printed)",
+  ignore: PS1, // the fast path is the shell script's
+}, async () => {
+  // Not a timed test (our machines are shared): it checks that the warm hook works through the script, and prints the
+  // figures the README quotes, measured side by side.
+  const volume = newVolume("hooklatency");
+  const { cwd } = await projectDir();
+  const session = Rpc.script(volume, { cwd });
+  try {
+    await session.initialize();
+    await session.tool("save_memory", { content: "The release checklist ends with the smoke tests before tagging." });
+    const container = containerOf(volume);
+    // The server answers hooks once its socket is up (right after initialize).
+    await eventually(async () =>
+      (await cli(["exec", container, "sh", "-c", "ls /var/lib/sage/run/hooks-*.sock"])).code === 0 || undefined
+    );
+    const floor: number[] = [];
+    const hook: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      let t = performance.now();
+      await cliOk(["exec", container, "true"]);
+      floor.push(performance.now() - t);
+      const prompt = { hook_event_name: "UserPromptSubmit", session_id: `latency-${i}`, cwd };
+      t = performance.now();
+      const r = await runScript(["hook", "UserPromptSubmit"], {
+        volume,
+        cwd,
+        stdin: JSON.stringify({ ...prompt, prompt: "What ends the release checklist before tagging?" }),
+      });
+      hook.push(performance.now() - t);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(JSON.parse(r.stdout).hookSpecificOutput.additionalContext, /smoke tests before tagging/);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(
+      `UserPromptSubmit through run_sage_single.sh: median ${Math.round(median(hook))} ms; ` +
+        `${CLI} exec of a no-op: ${Math.round(median(floor))} ms; the hook costs ${
+          Math.round(median(hook) - median(floor))
+        } ms more (11 runs each, alternating)`,
+    );
+  } finally {
+    await session.close();
+    await removeContainer(volume);
+  }
+});
+
 Deno.test("a Claude Code hook in the container reads the transcript by its host path (~/.claude mounted)", async () => {
   const volume = newVolume("hook");
   const { root, cwd } = await projectDir();
