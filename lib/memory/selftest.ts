@@ -9,6 +9,7 @@ import { Embedder, type Vector } from "../embed/embedder.ts";
 import { readModelSpec } from "../embed/model.ts";
 import { SageError } from "../errors.ts";
 import { analyze, hasCjk } from "../text/terms.ts";
+import { cosine } from "../embed/similarity.ts";
 
 export const SELFTEST_SAMPLES = {
   Chinese: "部署之前先运行数据库迁移，否则服务会启动失败。",
@@ -86,14 +87,4 @@ function checkVector(name: string, v: Vector, dimensions: number): void {
   if (v.length !== dimensions) throw failed(`the ${name} vector has ${v.length} dimensions, not ${dimensions}`);
   if (!v.every(Number.isFinite)) throw failed(`the ${name} vector has non-finite values`);
   if (v.every((x) => x === 0)) throw failed(`the ${name} vector is all zeros`);
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }

@@ -2,32 +2,13 @@
  * What `sage view` shows: the data the page is built from (ViewData, filled by the CLI), and the compact form the
  * page embeds (Payload, read by the client script). Kept apart so the client modules import only types.
  */
+import type { Memory, Session } from "../types.ts";
 
-export interface ViewSession {
-  id: string;
-  project: string;
-  name: string | null;
-  created_at: string;
-  updated_at: string;
-  /** Memories of this session in scope (included in the page or not). */
-  memories: number;
-}
+/** A session of the page; `memories`: its memories in scope (included in the page or not). */
+export type ViewSession = Omit<Session, "current">;
 
-export interface ViewMemory {
-  id: number;
-  project: string;
-  session: string | null;
-  kind: string;
-  content: string;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-  /** Whether a vector of the current model is stored; null: unknown. */
-  has_vector: boolean | null;
-  /** Id of the newer memory that replaces this one, if any. */
-  superseded_by: number | null;
-}
+/** A memory of the page, and whether a vector of the current model is stored (null: unknown). */
+export type ViewMemory = Memory & { has_vector: boolean | null };
 
 export interface ViewData {
   /** ISO time the page was made. */
