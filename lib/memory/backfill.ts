@@ -5,7 +5,7 @@
  * transcript later, updates in place and never stores a turn twice. `.sageignore`, `<private>` and redaction
  * apply as they do for the hooks; subagent transcripts are left out as the hooks leave sidechains out.
  */
-import { projectHasMemories, projectNames } from "../db/repos/stats.ts";
+import { BULK_WRITE, projectHasMemories, projectNames, refreshPlannerStats } from "../db/repos/stats.ts";
 import { invalid, SageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { findProjectRoot, normalizeProject, optedOut } from "../project.ts";
@@ -138,6 +138,7 @@ export async function backfill(core: Core, input: BackfillInput = {}): Promise<B
     }
     progress();
   }
+  if (stats.turns.saved >= BULK_WRITE) await core.db(refreshPlannerStats);
   stats.seconds = (performance.now() - t0) / 1000;
   return stats;
 }

@@ -4,7 +4,7 @@
  */
 import type { MigrateResult } from "../db/migrate.ts";
 import { dropOtherModels } from "../db/repos/models.ts";
-import { counts, databaseStatus } from "../db/repos/stats.ts";
+import { BULK_WRITE, counts, databaseStatus, refreshPlannerStats } from "../db/repos/stats.ts";
 import { countToEmbed, type NewVector, pageToEmbed, replaceVectors } from "../db/repos/vectors.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import { SageError } from "../errors.ts";
@@ -53,6 +53,7 @@ export async function reindex(
     options.onProgress?.(done, goal);
   }
   const removed = missing ? [] : await core.db((db) => dropOtherModels(db, model.key));
+  if (embedded >= BULK_WRITE) await core.db(refreshPlannerStats);
   return { embedded, memories: done, removed_models: removed };
 }
 

@@ -4,6 +4,7 @@
  */
 import { countMatching, getMemories, listIds, pageAfter } from "../db/repos/memories.ts";
 import { ensureSession, sessionsForExport } from "../db/repos/sessions.ts";
+import { BULK_WRITE, refreshPlannerStats } from "../db/repos/stats.ts";
 import { invalid, SageError } from "../errors.ts";
 import type { Memory, MemoryDraft } from "../types.ts";
 import type { Core } from "./core.ts";
@@ -170,6 +171,7 @@ export async function importLines(
     onProgress?.(Math.min(i + IMPORT_BATCH, drafts.length), drafts.length);
   }
   await linkSuperseded(core, links, stored);
+  if (stats.imported >= BULK_WRITE) await core.db(refreshPlannerStats);
   return stats;
 }
 

@@ -157,7 +157,7 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
         WHERE x.project = c.project AND coalesce(x.session_id, '') = coalesce(c.session_id, '')
           AND (x.created_at, x.id) > (c.created_at, c.id)
         ORDER BY x.created_at, x.id LIMIT 1) AS next
-     FROM memories c WHERE c.id IN (${ids}))`);
+     FROM memories c WHERE c.id = ANY(ARRAY(${ids})))`);
     st.outs.push("(SELECT json_agg(json_build_array(id, prev, next)) FROM nb) AS nb");
     headIds = `${ids} UNION SELECT prev FROM nb UNION SELECT next FROM nb`;
   }
@@ -165,7 +165,7 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
     st.outs.push(
       `(SELECT json_agg(json_build_array(h.id, h.project, h.session_id, h.kind, h.tags, ${
         isoOf("h.created_at")
-      }, h.superseded_by)) FROM memories h WHERE h.id IN (${headIds})) AS hd`,
+      }, h.superseded_by)) FROM memories h WHERE h.id = ANY(ARRAY(${headIds}))) AS hd`,
     );
   }
   const res = await q.query<Row>(st.sql(), st.params);
@@ -175,22 +175,25 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
 /** BM25 over the query's terms: the terms' document frequencies, and the list (and its window twin). */
 function keywordLists(st: Statement, r: CandidateRequest, project: string | null): void {
   st.ctes.push(
+    // Each term's tsquery is parsed once here, not once per candidate row.
     `w AS (SELECT t.term, t.qt, t.df, ln(1 + (p.docs + ${PRIOR_DOCS} - t.df + 0.5) / (t.df + 0.5)) AS idf,
                   sum(t.df) OVER (ORDER BY t.df, t.term ROWS UNBOUNDED PRECEDING) AS cum,
                   row_number() OVER (ORDER BY t.df, t.term) AS rn
-           FROM (SELECT s.term, min(q.qt) AS qt, sum(s.df)::float8 AS df
+           FROM (SELECT s.term, min(q.qt)::tsquery AS qt, sum(s.df)::float8 AS df
                  FROM unnest(${st.p(r.terms)}::text[], ${st.p(r.terms.map(tsqueryTerm))}::text[]) AS q(term, qt)
                  JOIN term_stats s ON s.term = q.term ${project ? `AND s.project = ${project}` : ""}
                  GROUP BY s.term HAVING sum(s.df) > 0) t, p)`,
     // The rarest terms until the posting budget (always the rarest one): the terms that pick candidates.
-    `wq AS (SELECT string_agg(qt, ' | ')::tsquery AS q FROM w WHERE rn = 1 OR cum <= ${r.budget ?? CANDIDATE_BUDGET})`,
+    `wq AS (SELECT string_agg(qt::text, ' | ')::tsquery AS q FROM w WHERE rn = 1 OR cum <= ${
+      r.budget ?? CANDIDATE_BUDGET
+    })`,
   );
   st.outs.push("(SELECT json_agg(json_build_array(term, df)) FROM w) AS dfs");
   const keyword = (filters: SearchFilters, depth: number) =>
     `SELECT m.id, s.score * ${K1 + 1} / (1 + ${K1} * (1 - ${B} + ${B} * m.term_count / greatest(1, p.total / p.docs)))
               AS score, m.created_at
      FROM memories m CROSS JOIN p
-     CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM w WHERE m.terms @@ w.qt::tsquery) s
+     CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM w WHERE m.terms @@ w.qt) s
      WHERE m.terms @@ (SELECT q FROM wq) AND ${filterSql(filters, st.params)}
      ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(depth)}`;
   // Ties keep the newest first, as the list's own ORDER BY does.

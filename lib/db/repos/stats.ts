@@ -67,3 +67,15 @@ export async function projectNames(q: Queryable): Promise<string[]> {
   const r = await q.query<{ project: string }>("SELECT DISTINCT project FROM memories ORDER BY project");
   return r.rows.map((row) => row.project);
 }
+
+/** Memories written in one go from which planner statistics are refreshed (refreshPlannerStats). */
+export const BULK_WRITE = 500;
+
+/**
+ * Fresh planner statistics after a bulk write (an import or a backfill of many memories): until autovacuum gets
+ * to it, the planner would take a table of thousands of rows for an empty one and pick slow plans. Best effort:
+ * a database user that may not ANALYZE (not the tables' owner) only misses the speed-up.
+ */
+export async function refreshPlannerStats(db: Queryable): Promise<void> {
+  await db.query("ANALYZE memories, memory_vectors, term_stats, project_stats").catch(() => {});
+}
