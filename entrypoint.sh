@@ -50,7 +50,7 @@ die() {
 
 # ---- PostgreSQL -----------------------------------------------------------------------------------------------
 
-# The newest installed major version (postgres:16 has 16; the offline test image, Debian's 17).
+# The newest installed major version (the image installs one: Debian trixie's 17).
 pgbin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$pgbin" ] || [ ! -x "$pgbin/postgres" ]; then
   die "PostgreSQL is not installed in this image (no /usr/lib/postgresql/*/bin)"

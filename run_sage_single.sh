@@ -9,12 +9,17 @@
 # container has no network and publishes no port. stdout carries only what sage writes: build progress and container
 # CLI messages go to stderr. Settings are environment variables (README, "Container"):
 #   SAGE_CONTAINER_CLI  docker or podman (default: whichever is installed, docker first)
-#   SAGE_IMAGE          image to run, built from this folder when missing (default sage:latest)
+#   SAGE_IMAGE          image to run (default $SAGE_REGISTRY/sage:<this checkout's version>, see `published=` below);
+#                       pulled when missing, built from this folder when the pull fails; a name without a registry is
+#                       never pulled
+#   SAGE_REGISTRY       where published images come from (default: scripts/image.env's, ghcr.io/sage-memory)
+#   SAGE_BUILD=1        build the image from this folder instead of pulling it
 #   SAGE_VOLUME         named volume holding the data (default sage-data); one container per volume: sage-<volume>
 #   SAGE_MODEL_ID, SAGE_MODEL_DTYPES   embedding model baked in when the image is built
 #   SAGE_BUILD_ARGS     extra options for that build (split on spaces)
 #   SAGE_PROJECT        the project memories belong to (default: the git root of the current directory)
-#   other SAGE_* (SAGE_LOG_LEVEL, …) and CLAUDE_PROJECT_DIR are passed on to sage; SAGE_PASS_ENV names more
+#   other SAGE_* (SAGE_LOG_LEVEL, …), CLAUDE_PROJECT_DIR and CLAUDE_CONFIG_DIR are passed on to sage; SAGE_PASS_ENV
+#   names more
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -36,7 +41,14 @@ if [ -z "$cli" ]; then
   [ -n "$cli" ] || die "neither docker nor podman is installed: install Docker (https://docs.docker.com/get-docker/) or Podman (https://podman.io/), or set SAGE_CONTAINER_CLI"
 fi
 command -v "$cli" >/dev/null 2>&1 || die "SAGE_CONTAINER_CLI=$cli: no such command" 2
-image=${SAGE_IMAGE:-sage:latest}
+# The published image this script runs unless SAGE_IMAGE names another: <registry>/sage:<version>. The registry is
+# scripts/image.env's SAGE_REGISTRY and the version lib/version.ts's; this line repeats them so that the script also
+# works alone (the Claude Code plugin runs a copy with no checkout beside it), and `deno task test` fails when they
+# disagree.
+published=ghcr.io/sage-memory/sage:0.1.0
+version=${published##*:}
+image=${SAGE_IMAGE:-${SAGE_REGISTRY:-${published%/sage:*}}/sage:$version}
+case ${SAGE_BUILD:-0} in 0 | 1) ;; *) die "SAGE_BUILD=$SAGE_BUILD: use 1 to build the image from this folder instead of pulling it" 2 ;; esac
 volume=${SAGE_VOLUME:-sage-data}
 case $volume in
   [A-Za-z0-9]*) case $volume in *[!A-Za-z0-9_.-]*) die "SAGE_VOLUME=\"$volume\" is not a volume name (letters, digits, _ . -)" 2 ;; esac ;;
@@ -61,16 +73,100 @@ if [ -z "${SAGE_PROJECT:-}" ]; then
 fi
 export SAGE_PROJECT
 
+# Sage's settings pass through (every SAGE_* variable, plus CLAUDE_PROJECT_DIR and the names in SAGE_PASS_ENV), except
+# this script's own and those the image fixes: the data directory, database, model and log file are container paths.
+# Claude Code's folder, by the host path it is mounted at (create_container): sage finds the transcripts there
+# (`backfill`), whatever HOME is inside the container.
+[ -n "${CLAUDE_CONFIG_DIR:-}" ] || [ -z "${HOME:-}" ] || export CLAUDE_CONFIG_DIR="$HOME/.claude"
+pass=""
+names=$(env | sed -n 's/^\(SAGE_[A-Za-z0-9_]*\)=.*/\1/p')
+for name in $names CLAUDE_PROJECT_DIR CLAUDE_CONFIG_DIR ${SAGE_PASS_ENV:-}; do
+  case $name in
+    [A-Za-z_]*) case $name in *[!A-Za-z0-9_]*) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;; esac ;;
+    *) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;;
+  esac
+  case $name in
+    SAGE_CONTAINER_CLI | SAGE_IMAGE | SAGE_REGISTRY | SAGE_BUILD | SAGE_VOLUME | SAGE_BUILD_ARGS | SAGE_MODEL_ID) ;;
+    SAGE_MODEL_DTYPES | SAGE_PASS_ENV) ;;
+    SAGE_HOME | SAGE_EMBED_MODEL | SAGE_LOG_FILE | SAGE_PG_BIN | SAGE_PG_USER | SAGE_DENO | DATABASE_URL) ;;
+    *) if eval "[ -n \"\${$name+set}\" ]"; then pass="$pass -e $name"; fi ;;
+  esac
+done
+
+# ---- hooks: the fast path -----------------------------------------------------------------------------------------
+# Claude Code waits for UserPromptSubmit on every prompt. When the container runs (nearly always), a hook joins it at
+# once: one engine call, no image or container checks first. Its input is read here, so that when the container is
+# not running (the engine refuses the exec) the usual path below starts it and the hook still gets its input.
+buffered=0
+if [ "${1:-}" = hook ]; then
+  input=$(cat; printf x)
+  input=${input%x}
+  buffered=1
+  set +e
+  # shellcheck disable=SC2086
+  printf '%s' "$input" | "$cli" exec -i $pass "$container" /usr/local/bin/entrypoint.sh --join "$@" 2>"$errors"
+  status=$?
+  set -e
+  # sage hook always exits 0 and prints nothing on stderr: anything else came from the engine (no such container,
+  # not running), and the hook runs again below, once the container is up.
+  [ "$status" != 0 ] || exit 0
+fi
+
 # ---- the image ----------------------------------------------------------------------------------------------------
+# $1 says why it builds. The labels are the published image's, so a local build passes the same version check.
 build_image() {
-  set -- build -t "$image"
+  why=$1
+  [ -f "$here/Dockerfile" ] || die "cannot build the image $image ($why): $here is not a Sage checkout"
+  setting() { sed -n "s/^$1=//p" "$here/scripts/image.env" 2>/dev/null || :; }
+  set -- build -t "$image" --build-arg "SAGE_VERSION=$version" --build-arg "SAGE_SOURCE=$(setting SAGE_SOURCE)" \
+    --build-arg "SAGE_LICENSES=$(setting SAGE_LICENSES)"
   [ -z "${SAGE_MODEL_ID:-}" ] || set -- "$@" --build-arg "SAGE_MODEL_ID=$SAGE_MODEL_ID"
   [ -z "${SAGE_MODEL_DTYPES:-}" ] || set -- "$@" --build-arg "SAGE_MODEL_DTYPES=$SAGE_MODEL_DTYPES"
-  say "building the image $image from $here (first run only; this takes a few minutes)"
+  say "building the image $image from $here ($why; this takes a few minutes)"
   # shellcheck disable=SC2086 # SAGE_BUILD_ARGS is a list of options
   "$cli" "$@" ${SAGE_BUILD_ARGS:-} "$here" >&2 || die "building the image $image failed (output above)"
 }
-"$cli" image inspect "$image" >/dev/null 2>&1 || build_image
+# Only a name whose first part is a registry host (has a dot or a port; not bare "localhost") is ever pulled:
+# sage:latest and localhost/sage are local images.
+pullable() {
+  case $image in
+    localhost/*) return 1 ;;
+    */*) case ${image%%/*} in *.* | *:*) return 0 ;; esac ;;
+  esac
+  return 1
+}
+# The version an image must carry: its tag, when the tag is a version (ghcr.io/…/sage:0.1.0); none for :latest.
+want_version=${image##*/}
+case $want_version in *@*) want_version='' ;; *:[0-9]*.[0-9]*) want_version=${want_version##*:} ;; *) want_version='' ;; esac
+image_version() {
+  v=$("$cli" image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$image" 2>/dev/null) || v=''
+  [ "$v" != '<no value>' ] || v=''
+  echo "${v:-unknown}"
+}
+usable() { "$cli" image inspect "$image" >/dev/null 2>&1 && { [ -z "$want_version" ] || [ "$(image_version)" = "$want_version" ]; }; }
+
+if ! usable; then
+  if "$cli" image inspect "$image" >/dev/null 2>&1; then
+    say "the local image $image is version $(image_version), not $want_version: replacing it"
+  fi
+  if [ "${SAGE_BUILD:-0}" = 1 ]; then
+    build_image "SAGE_BUILD=1"
+  elif ! pullable; then
+    build_image "a local image name, never pulled"
+  else
+    say "pulling $image"
+    if "$cli" pull "$image" >&2; then
+      if usable; then
+        say "pulled $image"
+      else
+        build_image "the registry's image is version $(image_version), not $want_version"
+      fi
+    else
+      say "could not pull $image (messages above); building it from this checkout instead"
+      build_image "the pull failed"
+    fi
+  fi
+fi
 image_id=$("$cli" image inspect -f '{{.Id}}' "$image")
 
 # ---- hooks -----------------------------------------------------------------------------------------------------------
@@ -107,10 +203,9 @@ fi
 
 # ---- the long-lived container -----------------------------------------------------------------------------------
 create_container() {
-  # No network, no port. The postgres base image declares a VOLUME Sage does not use; a tmpfs over it stops every
-  # container from leaving an empty anonymous volume behind.
+  # No network, no port.
   set -- run -d --name "$container" --network none --pull never \
-    -v "$volume:/var/lib/sage" --tmpfs /var/lib/postgresql/data --label "sage.volume=$volume"
+    -v "$volume:/var/lib/sage" --label "sage.volume=$volume"
   # Hooks read Claude Code's transcripts by the host path Claude Code gives them: mount them at that same path.
   claude_dir=${CLAUDE_CONFIG_DIR:-${HOME:-}/.claude}
   if [ -n "${HOME:-}${CLAUDE_CONFIG_DIR:-}" ] && [ -d "$claude_dir" ]; then
@@ -165,23 +260,20 @@ if [ "$launched" = 1 ] && ! "$cli" exec "$container" /usr/local/bin/entrypoint.s
   die "the database in $container is not ready (messages above; the container's log: $cli logs $container)"
 fi
 
+# `view` writes its page to stdout (the container's files are not the host's), with commands that call this script.
+if [ "${1:-}" = view ]; then
+  case $here in *[!A-Za-z0-9_./-]*) self="'$here/run_sage_single.sh'" ;; *) self=$here/run_sage_single.sh ;; esac
+  set -- "$@" --output - --no-open --command "$self"
+fi
+
 # ---- the session --------------------------------------------------------------------------------------------------
-# Sage's settings pass through (every SAGE_* variable, plus CLAUDE_PROJECT_DIR and the names in SAGE_PASS_ENV), except
-# this script's own and those the image fixes: the data directory, database, model and log file are container paths.
-pass=""
-names=$(env | sed -n 's/^\(SAGE_[A-Za-z0-9_]*\)=.*/\1/p')
-for name in $names CLAUDE_PROJECT_DIR ${SAGE_PASS_ENV:-}; do
-  case $name in
-    [A-Za-z_]*) case $name in *[!A-Za-z0-9_]*) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;; esac ;;
-    *) die "SAGE_PASS_ENV: \"$name\" is not a variable name" 2 ;;
-  esac
-  case $name in
-    SAGE_CONTAINER_CLI | SAGE_IMAGE | SAGE_VOLUME | SAGE_BUILD_ARGS | SAGE_MODEL_ID | SAGE_MODEL_DTYPES | SAGE_PASS_ENV) ;;
-    SAGE_HOME | SAGE_EMBED_MODEL | SAGE_LOG_FILE | SAGE_PG_BIN | SAGE_PG_USER | SAGE_DENO | DATABASE_URL) ;;
-    *) if eval "[ -n \"\${$name+set}\" ]"; then pass="$pass -e $name"; fi ;;
-  esac
-done
 # `exec -e NAME` takes the value from this environment, so values need no quoting. No -t: stdout stays a clean pipe.
+if [ "$buffered" = 1 ]; then
+  # A hook whose fast path found no running container: its input was read already.
+  # shellcheck disable=SC2086
+  printf '%s' "$input" | "$cli" exec -i $pass "$container" /usr/local/bin/entrypoint.sh --join "$@"
+  exit $?
+fi
 rm -f "$errors" # exec replaces this shell: the EXIT trap will not run
 # shellcheck disable=SC2086
 exec "$cli" exec -i $pass "$container" /usr/local/bin/entrypoint.sh --join "$@"

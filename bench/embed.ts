@@ -17,6 +17,7 @@ import { loadConfig } from "../lib/config.ts";
 import { Embedder } from "../lib/embed/embedder.ts";
 import { readModelSpec } from "../lib/embed/model.ts";
 import { type ModelChoice, round, type Stats, stats, syntheticText } from "./support.ts";
+import { cosine } from "../lib/embed/similarity.ts";
 
 export interface EmbedPathResult {
   /** Texts per second embedding the whole set in batches (median over rounds). */
@@ -126,16 +127,6 @@ async function sortedBatches(
     idx.forEach((target, row) => (out[target] = vs[row]));
   }
   return out;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 export async function benchEmbed(

@@ -25,6 +25,8 @@ export interface SearchProfile {
   save_phases_ms: Record<string, Stats>;
   /** Per search: time in each statement kind (summed when it ran several times), and the whole. */
   phases_ms: Record<string, Stats>;
+  /** Database round trips (statements, BEGIN and COMMIT included) per search and per save, medians. */
+  round_trips: { search: number; save: number };
   /** EXPLAIN ANALYZE of the slowest statements of one search. */
   explain: Record<string, ExplainSummary>;
 }
@@ -42,14 +44,9 @@ const LABELS: [string, RegExp][] = [
   ["sql: insert vectors (+ HNSW insert)", /INSERT INTO memory_vectors/],
   ["sql: duplicate check", /content_hash AS hash[\s\S]*unnest/],
   ["sql: session upsert/touch", /INSERT INTO sessions|UPDATE sessions/],
-  ["sql: keyword statistics", /term_stats/],
-  ["sql: keyword candidates (BM25)", /@@/],
-  ["sql: vector baseline sample", /TABLESAMPLE/i],
-  ["sql: vector candidates", /<=>/],
-  ["sql: scope size", /FROM project_stats/],
-  ["sql: neighbours", /\bprev\b[\s\S]*\bnext\b/],
+  ["sql: candidates (one statement: lists, chance level, heads, neighbours)", /^WITH p AS/],
+  ["sql: nearest memories (near-duplicate, supersession)", /<=>/],
   ["sql: memory rows", /FROM memories m WHERE m\.id = ANY/],
-  ["sql: candidate heads", /FROM memories\s+WHERE id = ANY/],
   ["sql: model check", /embedding_models|pg_indexes/],
 ];
 
@@ -152,6 +149,7 @@ export async function profileSearch(
     const next = () => syntheticQuery(Math.floor(r() * n), r);
     for (let i = 0; i < 3; i++) await service.search({ query: next() });
     const per: Record<string, number[]> = {};
+    const trips = { search: [] as number[], save: [] as number[] };
     let last: Call[] = [];
     for (let i = 0; i < searches; i++) {
       sink.calls = [];
@@ -162,6 +160,7 @@ export async function profileSearch(
       const sums: Record<string, number> = { "service.search (whole)": total, "embed query (worker + model)": embedMs };
       for (const c of sink.calls) sums[c.label] = (sums[c.label] ?? 0) + c.ms;
       for (const [k, v] of Object.entries(sums)) (per[k] ??= []).push(v);
+      trips.search.push(sink.calls.length);
       last = sink.calls;
     }
     for (const v of Object.values(per)) while (v.length < searches) v.push(0);
@@ -178,6 +177,7 @@ export async function profileSearch(
       };
       for (const c of sink.calls) sums[c.label] = (sums[c.label] ?? 0) + c.ms;
       for (const [k, v] of Object.entries(sums)) (perSave[k] ??= []).push(v);
+      trips.save.push(sink.calls.length);
     }
     for (const v of Object.values(perSave)) while (v.length < searches) v.push(0);
     const explained: Record<string, ExplainSummary> = {};
@@ -195,6 +195,7 @@ export async function profileSearch(
       save_phases_ms: Object.fromEntries(
         Object.entries(perSave).sort((a, b) => stats(b[1]).median - stats(a[1]).median).map(([k, v]) => [k, stats(v)]),
       ),
+      round_trips: { search: stats(trips.search).median, save: stats(trips.save).median },
       explain: explained,
     };
   } finally {

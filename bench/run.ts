@@ -404,6 +404,11 @@ if (results.profile?.length) {
     ]);
   }
   fence(srows);
+  out(
+    `Database round trips (statements, BEGIN/COMMIT included), median per call: ${
+      results.profile.map((p) => `${p.memories}: search ${p.round_trips.search}, save ${p.round_trips.save}`).join("; ")
+    }.`,
+  );
   out("Slowest statements of one search, as PostgreSQL executed them (EXPLAIN ANALYZE; plans in latest.json):");
   for (const p of results.profile) {
     for (const [k, v] of Object.entries(p.explain)) {

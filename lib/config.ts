@@ -31,12 +31,13 @@ export interface Config {
   pgBin?: string;
   /** OS user that runs the private cluster when Sage itself runs as root (PostgreSQL refuses root). */
   pgUser: string;
-  /** Hooks: token budget of the SessionStart digest, of the memories added to a prompt, least score to add one. */
+  /** Hooks: token budget of the SessionStart digest; largest block a hook adds, in characters (both hook events). */
   hookDigestTokens: number;
-  hookPromptTokens: number;
-  hookMinScore: number;
+  hookMaxChars: number;
   /** SAGE_PATH_MAP "HOST=LOCAL": rewrites transcript paths (the container sees the host's ~/.claude elsewhere). */
   pathMap?: string;
+  /** Claude Code's folder (CLAUDE_CONFIG_DIR, else ~/.claude): its transcripts are under `projects/`. */
+  claudeDir?: string;
   /** SAGE_DISABLE: hooks do nothing. */
   disabled: boolean;
   /** How long to wait for a database connection (hooks working directly use a short one). */
@@ -84,9 +85,9 @@ export function loadConfig(
     pgBin: nonEmpty(env.SAGE_PG_BIN),
     pgUser: nonEmpty(env.SAGE_PG_USER) ?? "postgres",
     hookDigestTokens: positiveInt("SAGE_HOOK_DIGEST_TOKENS", env.SAGE_HOOK_DIGEST_TOKENS, 600),
-    hookPromptTokens: positiveInt("SAGE_HOOK_PROMPT_TOKENS", env.SAGE_HOOK_PROMPT_TOKENS, 800),
-    hookMinScore: nonNegative("SAGE_HOOK_MIN_SCORE", env.SAGE_HOOK_MIN_SCORE, 0.6),
+    hookMaxChars: hookChars(env.SAGE_HOOK_MAX_CHARS),
     pathMap: nonEmpty(env.SAGE_PATH_MAP),
+    claudeDir: nonEmpty(env.CLAUDE_CONFIG_DIR) ?? homeDir(env, ".claude"),
     disabled: ["1", "true", "yes"].includes((env.SAGE_DISABLE ?? "").trim().toLowerCase()),
     connectTimeoutMs: 10_000,
   };
@@ -103,14 +104,16 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return n;
 }
 
-/**
- * ~/.sage for normal users. Root gets /var/lib/sage: PostgreSQL will not run as root, and the user it runs as
- * instead cannot enter /root.
- */
-function nonNegative(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw invalid(`${name} must be a number ≥ 0, got "${raw}"`);
+/** Claude Code drops a hook's added context above 10,000 characters: the block must stay below, with room to spare. */
+export const HOOK_CHARS_LIMIT = 9_500;
+
+function hookChars(raw: string | undefined): number {
+  const n = positiveInt("SAGE_HOOK_MAX_CHARS", raw, 8_000);
+  if (n < 1_000 || n > HOOK_CHARS_LIMIT) {
+    throw invalid(
+      `SAGE_HOOK_MAX_CHARS must be from 1000 to ${HOOK_CHARS_LIMIT} (Claude Code cuts hook output at 10000), got "${raw}"`,
+    );
+  }
   return n;
 }
 
@@ -119,6 +122,10 @@ export function sageHome(env: Record<string, string | undefined> = Deno.env.toOb
   return nonEmpty(env.SAGE_HOME) ?? defaultHome(env);
 }
 
+/**
+ * ~/.sage for normal users. Root gets /var/lib/sage: PostgreSQL will not run as root, and the user it runs as
+ * instead cannot enter /root.
+ */
 function defaultHome(env: Record<string, string | undefined>): string {
   if (Deno.build.os !== "windows" && Deno.uid?.() === 0) return "/var/lib/sage";
   const home = env.HOME ?? env.USERPROFILE;
@@ -126,6 +133,11 @@ function defaultHome(env: Record<string, string | undefined>): string {
     throw invalid("cannot find your home directory", "Set SAGE_HOME to the folder Sage should keep its data in.");
   }
   return `${home.replace(/[\\/]+$/, "")}/.sage`;
+}
+
+function homeDir(env: Record<string, string | undefined>, sub: string): string | undefined {
+  const home = nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE);
+  return home ? `${home.replace(/[\\/]+$/, "")}/${sub}` : undefined;
 }
 
 function bundledModelPath(): string | undefined {

@@ -2,7 +2,7 @@
  * Human- and model-readable text for use-case results, shared by the MCP tools (their text content) and the CLI
  * (its non-JSON output), so both read the same. Only edges import this file.
  */
-import { formatDate } from "./memory/context.ts";
+import { formatDate } from "./text/time.ts";
 import type { Memory, MemoryDetail, SaveResult, SearchResult, Session } from "./types.ts";
 
 export function formatSave(r: SaveResult): string {
@@ -114,6 +114,7 @@ export function formatStatus(s: Record<string, unknown>): string {
       );
     }
   }
+  if (typeof s.backfill === "string") lines.push(s.backfill);
   return lines.join("\n");
 }
 

@@ -83,3 +83,13 @@ function spelledOut(path: string): string {
   }
   return `${drive}/${parts.join("/")}`;
 }
+
+/** True when the project has opted out of capture and recall (a `.sageignore` file at its root). */
+export function optedOut(project: string): boolean {
+  try {
+    Deno.statSync(`${project}/.sageignore`);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -13,7 +13,7 @@ const LAYERS: [string, RegExp][] = [
   ["repositories", /^lib\/db\/repos\//],
   ["use cases", /^lib\/memory\//],
   ["composition", /^lib\/app\.ts$/],
-  ["edge support", /^lib\/format\.ts$/],
+  ["edge support", /^lib\/format\.ts$|^lib\/view\//],
   ["hook edge", /^lib\/hooks\//],
   ["MCP edge", /^lib\/mcp\//],
   ["CLI edge", /^lib\/cli\//],

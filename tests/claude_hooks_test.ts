@@ -9,8 +9,10 @@ import { assertRegistersConnected, claude, freshDatabase, MODEL, REPO, runSage, 
 
 const DECISION = "We decided to keep the memory store in PostgreSQL with pgvector, because vectors and keyword " +
   "search then live in one database.";
+const NOTE = "Note on the memory store database: PostgreSQL runs with pgvector 0.8, and the decision to use it is " +
+  "recorded in docs/adr/0001.";
 
-Deno.test("Claude Code runs the installed hooks: SessionStart and UserPromptSubmit bring the memory, SessionEnd runs", async () => {
+Deno.test("Claude Code runs the installed hooks: SessionStart and UserPromptSubmit bring memories once, SessionEnd runs", async () => {
   const home = await tempDir("claude-hooks-");
   const project = `${home}/project`;
   await Deno.mkdir(project);
@@ -34,6 +36,12 @@ Deno.test("Claude Code runs the installed hooks: SessionStart and UserPromptSubm
   });
   assert.equal(saved.code, 0, saved.stderr);
   const id = JSON.parse(saved.stdout).id;
+  const note = await runSage(["save", "--kind", "note", "--json", NOTE], {
+    env: { ...sage, SAGE_SESSION: "old" },
+    cwd: project,
+  });
+  assert.equal(note.code, 0, note.stderr);
+  const noteId = JSON.parse(note.stdout).id;
 
   const install = await runSage(["hooks", "install", "--user"], { env: { HOME: home } });
   assert.equal(install.code, 0, install.stderr);
@@ -67,10 +75,13 @@ Deno.test("Claude Code runs the installed hooks: SessionStart and UserPromptSubm
     assert.ok(answer, `no ${event} answer in the debug log`);
     return answer.hookSpecificOutput.additionalContext;
   };
-  const prompt = contextOf("UserPromptSubmit");
-  assert.ok(prompt.includes(DECISION), prompt);
-  assert.ok(prompt.includes(`[memory:${id}]`), prompt);
+  // The digest at session start lists the decision; the prompt then brings the note, and not the decision again
+  // (once per session, across hook processes).
   assert.ok(contextOf("SessionStart").includes(`[memory:${id}]`));
+  const prompt = contextOf("UserPromptSubmit");
+  assert.ok(prompt.includes(NOTE), prompt);
+  assert.ok(prompt.includes(`[memory:${noteId}]`), prompt);
+  assert.ok(!prompt.includes(`[memory:${id}]`), `the decision was injected twice in one session:\n${prompt}`);
   assert.match(log, /Hook UserPromptSubmit \([^)]*sage hook UserPromptSubmit\) provided additionalContext/);
 
   // Sage's own log: each hook was handled (by the MCP server Claude Code started, or directly) and none failed.

@@ -244,9 +244,10 @@ Deno.test("hooks: <private> text and secrets never reach the database; .sageigno
   assert.equal(saved.code, 0, saved.stderr);
   const before = (await rows(s.url)).length;
   const ask = { session_id: "private-now", prompt: "How do deploys of the billing service work?", cwd: other };
+  // Separate sessions: a memory is injected once per session (the ledger), and both hooks must show it here.
   const [open, openStart] = await Promise.all([
     hook(s, "UserPromptSubmit", ask),
-    hook(s, "SessionStart", { session_id: "private-now", source: "startup", cwd: other }),
+    hook(s, "SessionStart", { session_id: "private-start", source: "startup", cwd: other }),
   ]);
   assert.match(contextOf(open, "UserPromptSubmit"), /blue green switch/, "control: recalled before opting out");
   assert.match(contextOf(openStart, "SessionStart"), /blue green switch/);
@@ -447,16 +448,16 @@ Deno.test("hooks: UserPromptSubmit adds relevant memories of other sessions, and
     ask("Why did the CI migration step fail, and what was changed in the migrator?", SESSION_ID),
     ask("How long should sourdough bread proof overnight in the fridge?"),
     ask("ok"),
-    // With no threshold at all, a trivial prompt still recalls nothing; a real one with the same word does.
-    ask("continue", "new-session", { SAGE_HOOK_MIN_SCORE: "0" }),
-    ask("continue the release checklist", "new-session", { SAGE_HOOK_MIN_SCORE: "0" }),
+    // A trivial prompt recalls nothing, even where a memory holds its word; a real one with the same word does.
+    ask("continue", "another-session"),
+    ask("continue the release checklist", "yet-another-session"),
   ]);
   const context = contextOf(relevant, "UserPromptSubmit");
   assert.ok(context.includes(`[memory:${ci.id}]`), context);
   assert.ok(context.includes(`${ci.created_at.slice(0, 10)} ${ci.created_at.slice(11, 16)} UTC`), "not dated");
   assert.ok(context.includes("migration 0002 ran before the sage schema existed"), context);
   assert.match(context, /^<memories source="sage"[^]*<\/memories>$/);
-  assert.ok(estimateTokens(context) <= 800, `${estimateTokens(context)} tokens: over SAGE_HOOK_PROMPT_TOKENS`);
+  assert.ok(context.length <= 8000, `${context.length} characters: over SAGE_HOOK_MAX_CHARS`);
 
   if (own.stdout) {
     const ownContext = contextOf(own, "UserPromptSubmit");
@@ -485,13 +486,14 @@ Deno.test("hooks: SessionStart gives a digest within SAGE_HOOK_DIGEST_TOKENS; no
   const imported = await runSage(["import", "-"], { env: s.env, stdin: lines.join("\n") + "\n" });
   assert.equal(imported.code, 0, imported.stderr);
 
-  const start = { session_id: "fresh", source: "startup" };
+  const start = (session: string) => ({ session_id: session, source: "startup" });
   const emptyProject = `${s.home}/empty`;
   await Deno.mkdir(`${emptyProject}/.git`, { recursive: true });
+  // One session each: within one session, what a digest showed is not shown again.
   const [small, normal, empty] = await Promise.all([
-    hook(s, "SessionStart", start, { SAGE_HOOK_DIGEST_TOKENS: "150" }),
-    hook(s, "SessionStart", start),
-    hook(s, "SessionStart", { ...start, cwd: emptyProject }),
+    hook(s, "SessionStart", start("fresh-small"), { SAGE_HOOK_DIGEST_TOKENS: "150" }),
+    hook(s, "SessionStart", start("fresh-normal")),
+    hook(s, "SessionStart", { ...start("fresh-empty"), cwd: emptyProject }),
   ]);
   const smallText = contextOf(small, "SessionStart");
   const normalText = contextOf(normal, "SessionStart");
@@ -561,9 +563,9 @@ Deno.test("hooks: fail open even when a Sage setting in the environment is inval
   // makes Claude Code block the prompt and show stderr: one typo in the environment blocks every prompt.
   const s = await setup();
   const r = await hook(s, "UserPromptSubmit", { session_id: "x", prompt: "Why did the CI migration fail?" }, {
-    SAGE_HOOK_MIN_SCORE: "high",
+    SAGE_HOOK_MAX_CHARS: "lots",
   });
-  quiet(r, "UserPromptSubmit with SAGE_HOOK_MIN_SCORE=high");
+  quiet(r, "UserPromptSubmit with SAGE_HOOK_MAX_CHARS=lots");
   assert.equal(r.stderr, "");
 });
 
@@ -619,7 +621,8 @@ Deno.test("hooks: with sage serve running, hooks are answered by the server, wit
     };
     const [recall, start, trivial, again] = await Promise.all([
       hook(s, "UserPromptSubmit", ask, debug),
-      hook(s, "SessionStart", { session_id: "new-session", source: "resume" }, debug),
+      // Another session: within one, the digest and the prompt hook never show the same memory twice.
+      hook(s, "SessionStart", { session_id: "resumed-session", source: "resume" }, debug),
       hook(s, "UserPromptSubmit", { ...ask, prompt: "ok" }, debug),
       hook(s, "Stop", stop(path), debug),
     ]);

@@ -168,8 +168,9 @@ Deno.test("Claude Code plugin from this checkout: validate, install, details, se
   assert.match(install.stdout, /Successfully installed plugin: sage@sage/, install.stdout);
   assertDetails(await claude(["plugin", "details", "sage"], env, project));
 
-  // A memory from an earlier session, which the hooks must bring back.
-  const saved = await runSage(["save", "--kind", "decision", "--json", DECISION], {
+  // A memory from an earlier session, which the prompt hook must bring back (a note: the session-start digest lists
+  // decisions, and what it showed is not shown again in the same session).
+  const saved = await runSage(["save", "--kind", "note", "--json", DECISION], {
     env: { ...sage, SAGE_SESSION: "old" },
     cwd: project,
   });

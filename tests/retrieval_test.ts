@@ -214,16 +214,16 @@ test("recall for a prompt leaves out the session's own memories and anything bel
     { content: "Now: the API pagination cursor is opaque base64.", session: "now" },
   ]);
   const ctx = await s.recall({
-    query: "what is the API pagination limit?",
+    prompt: "what is the API pagination limit?",
     project: p,
-    excludeSession: "now",
-    budget: 800,
-    minScore: 0.6,
+    session: "now",
+    maxChars: 8000,
   });
   assert.match(ctx.text, /cursor pagination with a limit of 100/);
   assert.doesNotMatch(ctx.text, /opaque base64/);
-  const none = await s.recall({ query: "favourite pizza toppings?", project: p, budget: 800, minScore: 0.6 });
+  const none = await s.recall({ prompt: "favourite pizza toppings?", project: p, maxChars: 8000 });
   assert.equal(none.text, "");
+  assert.equal(none.decision, "no evidence");
 });
 
 test("results fold near-duplicates across projects into the better hit", async () => {

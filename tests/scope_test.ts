@@ -131,6 +131,9 @@ Deno.test({
     assert.deepEqual(mixed, { deleted: [], not_found: [theirs, theirs2] });
     assert.ok(ok(s, await s.call("get_memory", { id: theirs2, project: B })));
     assert.deepEqual(ok(s, await s.call("delete_memory", { id: theirs2, project: B })).deleted, [theirs2]);
+    // Any project, when the call says so (`sage delete`, ids from the user's own view of every project).
+    refused(s, await s.call("delete_memory", { id: theirs, all_projects: true, project: B }), /not both/);
+    assert.deepEqual(ok(s, await s.call("delete_memory", { ids: [theirs], all_projects: true })).deleted, [theirs]);
 
     // manage_session: switch and info by id
     refused(s, await s.call("manage_session", { action: "switch", id: session.id }), /no session with id/);

@@ -7,7 +7,8 @@
  * without loading a model (the server adds missing vectors when it next runs).
  */
 import { configureLog, log } from "../log.ts";
-import { hookProject, hookSettings, KNOWN_EVENTS, optedOut, parseHookInput } from "../hooks/handlers.ts";
+import { hookProject, hookSettings, KNOWN_EVENTS, parseHookInput } from "../hooks/handlers.ts";
+import { optedOut } from "../project.ts";
 import { askServer } from "../hooks/socket.ts";
 import { type CommandSpec, out } from "./command.ts";
 

@@ -17,8 +17,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   save: { summary: "save a memory", load: () => import("./save.ts") },
   export: { summary: "export memories as JSONL or Markdown", load: () => import("./export.ts") },
   import: { summary: "import memories from JSONL", load: () => import("./import.ts") },
+  view: { summary: "write a page to browse, search and prune memories; open it", load: () => import("./view.ts") },
+  delete: { summary: "delete memories by id", load: () => import("./delete.ts") },
   migrate: { summary: "apply database migrations", load: () => import("./migrate.ts") },
   reindex: { summary: "re-embed memories with the current model", load: () => import("./reindex.ts") },
+  backfill: {
+    summary: "import Claude Code's past conversations from its transcripts",
+    load: () => import("./backfill.ts"),
+  },
   doctor: {
     summary: "check database, pgvector, model and permissions; say what to fix",
     load: () => import("./doctor.ts"),
@@ -26,6 +32,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   db: { summary: "start, stop or inspect the private PostgreSQL cluster", load: () => import("./db.ts") },
   hook: { summary: "handle a Claude Code hook event (reads its JSON on stdin)", load: () => import("./hook_event.ts") },
   hooks: { summary: "install or remove Sage's Claude Code hooks", load: () => import("./hooks_settings.ts") },
+  selftest: { summary: "check the model and keyword analysis (offline)", load: () => import("./selftest.ts") },
 };
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {

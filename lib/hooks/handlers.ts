@@ -3,18 +3,17 @@
  * hook must print on stdout: for SessionStart and UserPromptSubmit, Claude Code's JSON with
  * `hookSpecificOutput.additionalContext`; for the capture events, nothing.
  *
- * - SessionStart: a digest of the project (preferences, decisions, open tasks, …) within a small budget.
- * - UserPromptSubmit: memories relevant enough to the prompt (score ≥ SAGE_HOOK_MIN_SCORE), from other
- *   sessions, within a budget; nothing otherwise. Trivial prompts ("ok", "continue") are skipped.
+ * - SessionStart: a digest of the project (preferences, decisions, open tasks, …) within a small budget; after a
+ *   compaction or /clear the session's injection ledger starts over.
+ * - UserPromptSubmit: the memories relevant to the prompt, from other sessions, each once per session (the
+ *   decision is lib/memory/recall.ts's); nothing otherwise.
  * - Stop, SubagentStop, PreCompact, SessionEnd: the transcript's new turns are stored, one memory per turn.
  *
  * A project opts out with a `.sageignore` file at its root: nothing is recalled or captured there.
  */
 import type { Config } from "../config.ts";
-import { findProjectRoot, normalizeProject } from "../project.ts";
+import { findProjectRoot, normalizeProject, optedOut } from "../project.ts";
 import type { MemoryService } from "../memory/service.ts";
-import { cleanText } from "../text/clean.ts";
-import { queryTerms } from "../text/terms.ts";
 
 export interface HookInput {
   session_id?: string;
@@ -32,10 +31,8 @@ export interface HookInput {
 export interface HookSettings {
   /** Token budget of the SessionStart digest. */
   digestTokens: number;
-  /** Token budget of the memories added to a prompt. */
-  promptTokens: number;
-  /** Least score a memory needs to be added to a prompt. */
-  minScore: number;
+  /** Largest block added to a prompt or a session start, in characters. */
+  maxChars: number;
   /** SAGE_PROJECT, when the caller fixed the project (the container's run script does). */
   project?: string;
   /** SAGE_PATH_MAP "HOST=LOCAL": where the host's transcript folder is seen from here. */
@@ -46,8 +43,7 @@ export interface HookSettings {
 export function hookSettings(config: Config, project?: string): HookSettings {
   return {
     digestTokens: config.hookDigestTokens,
-    promptTokens: config.hookPromptTokens,
-    minScore: config.hookMinScore,
+    maxChars: config.hookMaxChars,
     project: project ?? config.project,
     pathMap: config.pathMap,
   };
@@ -69,16 +65,6 @@ export function hookProject(input: HookInput, settings: HookSettings): string {
   return findProjectRoot(input.cwd ?? Deno.cwd());
 }
 
-/** True when the project has opted out (a `.sageignore` file at its root). */
-export function optedOut(project: string): boolean {
-  try {
-    Deno.statSync(`${project}/.sageignore`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function handleHook(
   service: MemoryService,
   event: string,
@@ -87,21 +73,26 @@ export async function handleHook(
 ): Promise<string> {
   const project = hookProject(input, settings);
   if (optedOut(project)) return "";
+  const session = typeof input.session_id === "string" && input.session_id.trim() ? input.session_id : undefined;
   if (event === "SessionStart") {
-    const text = await service.digest({ project, budget: settings.digestTokens });
+    const text = await service.digest({
+      project,
+      budget: settings.digestTokens,
+      maxChars: settings.maxChars,
+      session,
+      // The context was compacted or cleared: what was injected before is gone from it.
+      reset: input.source === "compact" || input.source === "clear",
+    }) || await service.backfillHint({ project, session }); // nothing yet: offer `sage backfill`
     return text ? additionalContext(event, text) : "";
   }
   if (event === "UserPromptSubmit") {
-    const prompt = cleanText(input.prompt ?? "");
-    if (trivial(prompt)) return "";
-    const ctx = await service.recall({
-      query: focus(prompt),
+    const r = await service.recall({
+      prompt: typeof input.prompt === "string" ? input.prompt : "",
       project,
-      excludeSession: input.session_id,
-      budget: settings.promptTokens,
-      minScore: settings.minScore,
+      session,
+      maxChars: settings.maxChars,
     });
-    return ctx.text ? additionalContext(event, ctx.text) : "";
+    return r.text ? additionalContext(event, r.text) : "";
   }
   if (CAPTURE_EVENTS.has(event) && input.session_id && input.transcript_path) {
     await service.captureTranscript({
@@ -119,31 +110,6 @@ export async function handleHook(
 
 function additionalContext(event: string, text: string): string {
   return JSON.stringify({ hookSpecificOutput: { hookEventName: event, additionalContext: text } });
-}
-
-/**
- * What a prompt is about, for recall: its prose. Pasted code blocks and log lines (mostly digits and symbols)
- * would otherwise bury the question in terms no memory holds. Falls back to the prompt when nothing is left.
- */
-export function focus(prompt: string): string {
-  const prose = prompt
-    .replace(/```[\s\S]*?(```|$)/g, " ")
-    .split("\n")
-    .filter((line) => {
-      const t = line.trim();
-      if (!t) return false;
-      const letters = t.match(/[\p{L}]/gu)?.length ?? 0;
-      return letters / t.length >= 0.5;
-    })
-    .join("\n")
-    .slice(0, 1_500)
-    .trim();
-  return prose || prompt.slice(0, 1_500);
-}
-
-/** Prompts that carry no topic ("ok", "continue", "yes please") recall nothing. */
-function trivial(prompt: string): boolean {
-  return queryTerms(prompt).length < 2 && prompt.trim().length < 12;
 }
 
 /** "HOST=LOCAL": rewrites a host path prefix (the run script mounts the host's ~/.claude elsewhere). */

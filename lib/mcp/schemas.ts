@@ -129,4 +129,5 @@ export const statusResult = {
   model: z.looseObject({ state: z.string() }),
   database: z.looseObject({ connected: z.boolean() }),
   counts: z.looseObject({}).optional(),
+  backfill: z.string().optional().describe("Present when Claude Code kept transcripts of a project with no memories."),
 };

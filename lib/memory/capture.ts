@@ -38,10 +38,11 @@ export interface CaptureCounts {
  */
 export async function saveTurns(
   core: Core,
-  input: { project: string; session: string; turns: TurnInput[] },
+  input: { project: string; session: string; turns: TurnInput[]; dryRun?: boolean },
 ): Promise<CaptureCounts> {
   const project = normalizeProject(input.project);
   const session = checkSessionId(input.session);
+  const dryRun = input.dryRun === true;
   const max = core.config.maxContentChars;
   // A uuid twice in one batch (a hand-edited or hostile transcript): the later turn wins.
   const turns = [...new Map(input.turns.map((t) => [t.uuid, t])).values()];
@@ -57,10 +58,11 @@ export async function saveTurns(
         const input = { content, kind: "conversation", project, session, created_at: t.timestamp, metadata };
         fresh.push(await makeDraft(core, input));
       } else if (have.hash !== contentHash(sanitize(content).text.trim())) {
-        await updateMemoryById(core, { id: have.id, project, content, metadata });
+        if (!dryRun) await updateMemoryById(core, { id: have.id, project, content, metadata });
         result.updated++;
       } else if (have.partial === t.complete) {
-        await updateMemoryById(core, { id: have.id, project, metadata }); // finished with the same text: only the flag
+        // Finished with the same text: only the flag goes.
+        if (!dryRun) await updateMemoryById(core, { id: have.id, project, metadata });
         result.updated++;
       } else result.unchanged++;
     } catch (err) {
@@ -69,6 +71,7 @@ export async function saveTurns(
       result.unchanged++;
     }
   }
+  if (dryRun) return { ...result, saved: fresh.length }; // counts only: nothing is written
   for (const r of await storeDrafts(core, fresh)) r.duplicate ? result.unchanged++ : result.saved++;
   return result;
 }
@@ -218,7 +221,8 @@ function pause(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-function cleanTurn(t: Turn): Turn {
+/** A turn's text repaired (transcripts hold whatever tools printed) and clipped, as it is stored. */
+export function cleanTurn(t: Turn): Turn {
   return {
     ...t,
     prompt: clipMiddle(cleanText(t.prompt), MAX_PROMPT),

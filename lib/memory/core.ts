@@ -108,11 +108,11 @@ export function firstLine(s: string): string {
   return s.split("\n")[0];
 }
 
-/** A memory id that is not in the project a call acts on (whether or not another project has it). */
-export function notFound(id: number, project: string): SageError {
+/** A memory id that is not in the project a call acts on (null: in any project), whether or not another has it. */
+export function notFound(id: number, project: string | null): SageError {
   return new SageError(
     "not_found",
-    `no memory with id ${id} in project ${project}`,
+    `no memory with id ${id}${project === null ? "" : ` in project ${project}`}`,
     "search_memory finds memories and their ids; to act on another project's memory, name its project.",
   );
 }

@@ -21,7 +21,7 @@ import { type Core, notFound } from "./core.ts";
 import { filtersOf } from "./query.ts";
 import { makeDraft } from "./save.ts";
 import { checkSupersedable, checkSupersedes, supersede } from "./supersede.ts";
-import { checkId, checkKind, checkMetadata, checkTags } from "./validate.ts";
+import { checkBool, checkId, checkKind, checkMetadata, checkTags } from "./validate.ts";
 
 export interface UpdateInput {
   id: unknown;
@@ -115,16 +115,23 @@ export async function deleteMemories(
   core: Core,
   input: DeleteInput,
 ): Promise<{ deleted: number[]; not_found: number[] }> {
-  // With id or ids, `project` names the project they belong to; on its own it is a filter like the others.
-  const filterGiven = ["all_projects", "session", "tags", "kinds", "before", "after"]
+  // With id or ids, `project` names the project they belong to, and `all_projects: true` any project (`sage delete`
+  // passes it: its ids come from the user's own `sage view` of every project); on their own they are filters.
+  const byId = input.id !== undefined || input.ids !== undefined;
+  const filterGiven = ["session", "tags", "kinds", "before", "after", ...(byId ? [] : ["all_projects"])]
     .some((k) => (input as Record<string, unknown>)[k] !== undefined);
   if (input.confirm !== undefined && typeof input.confirm !== "boolean") throw invalid("confirm must be true or false");
   if (input.id !== undefined && (input.ids !== undefined || filterGiven)) {
     throw invalid("give either id, or ids, or filters, not several");
   }
+  const idScope = () => {
+    if (!checkBool("all_projects", input.all_projects)) return core.scope.projectOf(input.project);
+    if (input.project !== undefined) throw invalid("give project or all_projects, not both");
+    return null;
+  };
   if (input.id !== undefined) {
     const id = checkId(input.id);
-    const project = core.scope.projectOf(input.project);
+    const project = idScope();
     const deleted = await core.db((db) => deleteByIds(db, [id], project));
     if (!deleted.length) throw notFound(id, project);
     return { deleted, not_found: [] };
@@ -136,9 +143,11 @@ export async function deleteMemories(
     if (!Array.isArray(input.ids) || !input.ids.length) throw invalid("ids must be a non-empty list of memory ids");
     if (filterGiven) throw invalid("give either ids or filters, not both");
     const ids = [...new Set(input.ids.map((v) => checkId(v, "ids[]")))];
-    const scope = project = core.scope.projectOf(input.project);
+    const scope = project = idScope();
     const found = new Set(
-      (await core.db((db) => getMemories(db, ids))).filter((m) => m.project === scope).map((m) => m.id),
+      (await core.db((db) => getMemories(db, ids))).filter((m) => scope === null || m.project === scope).map((m) =>
+        m.id
+      ),
     );
     targets = ids.filter((i) => found.has(i));
     notFoundIds = ids.filter((i) => !found.has(i));

@@ -4,12 +4,13 @@
  */
 import type { MigrateResult } from "../db/migrate.ts";
 import { dropOtherModels } from "../db/repos/models.ts";
-import { counts, databaseStatus } from "../db/repos/stats.ts";
+import { BULK_WRITE, counts, databaseStatus, refreshPlannerStats } from "../db/repos/stats.ts";
 import { countToEmbed, type NewVector, pageToEmbed, replaceVectors } from "../db/repos/vectors.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import { SageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { VERSION } from "../version.ts";
+import { backfillHint } from "./backfill.ts";
 import type { Core } from "./core.ts";
 
 export interface ReindexOptions {
@@ -52,6 +53,7 @@ export async function reindex(
     options.onProgress?.(done, goal);
   }
   const removed = missing ? [] : await core.db((db) => dropOtherModels(db, model.key));
+  if (embedded >= BULK_WRITE) await core.db(refreshPlannerStats);
   return { embedded, memories: done, removed_models: removed };
 }
 
@@ -99,6 +101,9 @@ export async function status(core: Core, options: { waitForModel?: boolean } = {
     // Through core.db: a private cluster that stopped is started again, as for every other call.
     out.database = await core.db((db) => databaseStatus(db, core.conn.embedded));
     out.counts = await core.db((db) => counts(db, core.scope.project, model.key ?? null));
+    // Advice: `sage backfill` when Claude Code kept transcripts of a project Sage holds nothing of yet.
+    const hint = await backfillHint(core, { project: core.scope.project });
+    if (hint) out.backfill = hint;
   } catch (err) {
     out.database = { connected: false, error: err instanceof SageError ? err.userMessage : String(err) };
   }

@@ -17,17 +17,28 @@
  * the strongest neighbour's score: a reply ("yes, the second one") is about what came just before it.
  */
 import type { Database } from "../db/database.ts";
-import { candidates, type Head, type KeywordList, type VectorList } from "../db/repos/candidates.ts";
+import {
+  candidates,
+  type Head,
+  type KeywordList,
+  PRIOR_DOCS,
+  type TermStats,
+  type VectorList,
+} from "../db/repos/candidates.ts";
 import { getMemories } from "../db/repos/memories.ts";
 import type { VectorModel } from "../db/repos/vectors.ts";
-import { overlap, wordSet } from "../text/terms.ts";
+import { isCjkPair, isParticle, overlap, wordSet } from "../text/terms.ts";
 import type { TimeWindow } from "../text/time.ts";
-import type { SearchFilters, SearchHit } from "../types.ts";
+import type { Memory, SearchFilters, SearchHit } from "../types.ts";
 
 /** A memory created inside the time window the query names gets this much added. */
 export const TIME_SHARE = 0.5;
 /** Hits whose keyword terms overlap this much (Jaccard) with a better hit are folded into it. */
 const NEAR_DUPLICATE = 0.9;
+/** A memory superseded by a newer one keeps this share of its score; its successor takes the full score. */
+export const SUPERSEDED_SHARE = 0.5;
+/** The keyword weight (a full match) counts this many of the query's most informative terms. */
+const WEIGHT_TERMS = 12;
 /** A neighbour inherits this share of the strongest adjacent memory's score. */
 export const NEIGHBOUR_SHARE = 0.5;
 /** Fewer vectors than this tell nothing about chance: no vector evidence (similarity still orders ties). */
@@ -58,10 +69,13 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
     window: hybrid && r.window ? { filters: windowed(r.filters, r.window), depth: Math.max(r.limit * 2, 20) } : null,
     neighbours: hybrid,
   });
-  const { keyword, vector } = found;
+  const { vector } = found;
+  const weight = found.keyword ? keywordWeight(r.terms, found.keyword.stats) : 0;
+  const keyword = found.keyword && { hits: found.keyword.hits, weight };
   const evidence = fuseScores(keyword, vector);
-  if (found.windowKeyword || found.windowVector) {
-    const k2 = found.windowKeyword && rescale(found.windowKeyword, keyword);
+  if (found.keyword?.window || found.windowVector) {
+    // Inside the window, on the scope-wide scales: the same keyword weight, the scope's similarity distribution.
+    const k2 = found.keyword?.window ? { hits: found.keyword.window, weight } : null;
     const v2 = found.windowVector && rebase(found.windowVector, vector);
     for (const e of fuseScores(k2, v2).values()) if (!evidence.has(e.id)) evidence.set(e.id, e);
   }
@@ -92,36 +106,76 @@ export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
     if (!final.has(e.id)) final.set(e.id, { own: base(e), neighbour: 0 });
   }
 
-  const headOf = found.heads;
-  const scored = [...final.entries()]
-    .map(([id, s]) => {
-      const head = headOf.get(id);
-      if (!head || !matches(head, r.filters)) return null;
-      const inWindow = hybrid && r.window
-        ? head.created_at >= iso(r.window.start) && head.created_at < iso(r.window.end)
-        : false;
-      const e = evidence.get(id);
-      return {
-        id,
-        own: s.own,
-        neighbour: s.neighbour,
-        time: inWindow ? TIME_SHARE : 0,
-        created: head.created_at,
-        // Ties (e.g. no evidence above chance in a tiny scope) fall back to raw similarity, then keyword score.
-        tie: (e?.similarity ?? -1) + (e?.keyword ?? 0) / 1_000,
-      };
-    })
-    .filter((x): x is NonNullable<typeof x> => x !== null)
-    .map((x) => ({ ...x, score: x.own + x.neighbour + x.time }))
-    .sort((a, b) => b.score - a.score || b.tie - a.tie || b.created.localeCompare(a.created) || b.id - a.id);
+  const scored = finalScores(final, evidence, found.heads, r);
+  return await hits(db, scored, evidence, r);
+}
 
-  // Full rows for the head of the list; near-duplicates fold into the better hit above them.
+type Scored = { id: number; own: number; neighbour: number; time: number; score: number; tie: number; created: string };
+
+/** Own evidence + neighbour share + time, for candidates that pass the filters, best first. */
+function finalScores(
+  final: Map<number, { own: number; neighbour: number }>,
+  evidence: Map<number, Evidence>,
+  headOf: Map<number, Head>,
+  r: RankRequest,
+): (Scored & { supersededBy: number | null })[] {
+  const hybrid = r.mode === "hybrid";
+  const out = [];
+  for (const [id, s] of final) {
+    const head = headOf.get(id);
+    if (!head || !matches(head, r.filters)) continue;
+    const inWindow = hybrid && r.window
+      ? head.created_at >= iso(r.window.start) && head.created_at < iso(r.window.end)
+      : false;
+    const e = evidence.get(id);
+    const time = inWindow ? TIME_SHARE : 0;
+    // Newest wins: a memory with a successor ranks below it (the successor inherits its place; see hits()).
+    const damp = head.superseded_by !== null ? SUPERSEDED_SHARE : 1;
+    out.push({
+      id,
+      own: s.own,
+      neighbour: s.neighbour,
+      time,
+      score: (s.own + s.neighbour + time) * damp,
+      // Ties (e.g. no evidence above chance in a tiny scope) fall back to raw similarity, then keyword score.
+      tie: (e?.similarity ?? -1) + (e?.keyword ?? 0) / 1_000,
+      created: head.created_at,
+      supersededBy: head.superseded_by,
+    });
+  }
+  return out.sort(byScore);
+}
+
+const byScore = (a: Scored, b: Scored) =>
+  b.score - a.score || b.tie - a.tie || b.created.localeCompare(a.created) || b.id - a.id;
+
+/**
+ * Full rows for the head of the list (one round trip, with the successors of superseded memories), the successors
+ * ranked where their predecessors' evidence puts them, near-duplicates folded into the better hit above them.
+ */
+async function hits(
+  db: Database,
+  scored: (Scored & { supersededBy: number | null })[],
+  evidence: Map<number, Evidence>,
+  r: RankRequest,
+): Promise<SearchHit[]> {
   const head = scored.slice(0, r.limit + 10);
-  const rows = new Map((await getMemories(db, head.map((h) => h.id))).map((m) => [m.id, m]));
-  const kept: { hit: SearchHit; terms: Set<string> }[] = [];
+  const successors = head.filter((h) => h.supersededBy !== null).map((h) => h.supersededBy!);
+  const rows = new Map((await getMemories(db, [...head.map((h) => h.id), ...successors])).map((m) => [m.id, m]));
+  const list: Scored[] = [...head];
   for (const h of head) {
+    const next = h.supersededBy !== null ? rows.get(h.supersededBy) : undefined;
+    if (!next || !matchesRow(next, r.filters)) continue;
+    const inherited = h.score / SUPERSEDED_SHARE;
+    const have = list.find((x) => x.id === next.id);
+    if (have) have.score = Math.max(have.score, inherited);
+    else list.push({ ...h, id: next.id, score: inherited, own: 0, neighbour: 0, time: 0, created: next.created_at });
+  }
+  list.sort(byScore);
+  const kept: { hit: SearchHit; terms: Set<string> }[] = [];
+  for (const h of list) {
     const m = rows.get(h.id);
-    if (!m) continue;
+    if (!m || kept.some((k) => k.hit.id === h.id)) continue;
     const terms = wordSet(m.content);
     if (kept.some((k) => overlap(k.terms, terms) >= NEAR_DUPLICATE)) continue;
     const e = evidence.get(h.id);
@@ -147,14 +201,26 @@ function windowed(f: SearchFilters, w: TimeWindow): SearchFilters {
   return { ...f, after, before };
 }
 
-/** Keyword scores inside the window, on the scale of the scope-wide list (same idf weight). */
-function rescale(k: KeywordList, scope: KeywordList | null): KeywordList {
-  return scope && scope.weight > 0 ? { ...k, weight: scope.weight } : k;
-}
-
 /** Vector similarities inside the window, judged against the scope-wide distribution. */
 function rebase(v: VectorList, scope: VectorList | null): VectorList {
   return scope ? { ...v, mean: scope.mean, sd: scope.sd, n: scope.n } : v;
+}
+
+/**
+ * The keyword weight of a query: Σ idf of its most informative terms, the BM25 score of a perfect, average-length
+ * match. A term no memory in scope contains still counts (at an unseen term's idf): asking about "Caroline" where
+ * nobody is called Caroline must not turn a match on the other words into a full one. Only the WEIGHT_TERMS most
+ * informative count: a long prompt (a pasted log) is about a few things, and a memory matching those is a full
+ * match, not a tenth of one. Chinese is not segmented into words, so a query's character pairs include pairs that
+ * straddle two words ("用的库" gives 的库); an unseen pair of characters the scope does know is such a seam, or
+ * a rephrasing, not missing information, and does not count.
+ */
+export function keywordWeight(terms: string[], stats: TermStats): number {
+  const idf = (df: number) => Math.log(1 + (stats.docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
+  const known = (t: string) => stats.dfs.has(t) || isParticle(t);
+  const unseen = terms.filter((t) => !stats.dfs.has(t) && !(isCjkPair(t) && Array.from(t).every(known)));
+  const idfs = [...[...stats.dfs.values()].map(idf), ...unseen.map(() => idf(0))].sort((a, b) => b - a);
+  return idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0);
 }
 
 /** A candidate's evidence, each part on the scale described at the top of this file. */
@@ -197,6 +263,11 @@ export function fuseScores(keyword: KeywordList | null, vector: VectorList | nul
     });
   }
   return out;
+}
+
+/** The filters, checked on a full row (a successor joins the list without having passed them). */
+function matchesRow(m: Memory, f: SearchFilters): boolean {
+  return matches(m, f) && (!f.excludeSession || m.session !== f.excludeSession);
 }
 
 /** The filters, checked on a memory (neighbours join the list without having passed them in SQL). */

@@ -1,19 +1,23 @@
 /**
  * The memory service: the one facade every edge (MCP tools, CLI commands, hooks) calls. Each method is one use
  * case, written once in its module:
- *   save.ts (save, conversation, many) · query.ts (search, context, recall, digest) · edit.ts (get, update,
- *   delete) · sessions.ts · transfer.ts (export, import) · capture.ts (Claude Code turns) · maintenance.ts
- *   (reindex, backfill, status, migrate, model checks).
+ *   save.ts (save, conversation, many) · query.ts (search, context) · recall.ts (the hooks' recall and digest,
+ *   with the injection ledger) · edit.ts (get, update, delete) · sessions.ts · transfer.ts (export, import) ·
+ *   capture.ts (Claude Code turns) · backfill.ts (Claude Code's transcripts on disk) · maintenance.ts (reindex,
+ *   vector backfill, status, migrate, model checks).
  * The facade holds no logic and hands out neither the database nor the embedder; lib/app.ts builds it.
  */
 import type { MigrateResult } from "../db/migrate.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import type { ContextResult, Memory, MemoryDetail, SaveResult, SearchResult, Session } from "../types.ts";
+import * as backfill from "./backfill.ts";
+import * as browse from "./browse.ts";
 import * as capture from "./capture.ts";
 import type { Core } from "./core.ts";
 import * as edit from "./edit.ts";
 import * as maintenance from "./maintenance.ts";
 import * as query from "./query.ts";
+import * as recallUseCase from "./recall.ts";
 import * as save from "./save.ts";
 import * as sessions from "./sessions.ts";
 import * as transfer from "./transfer.ts";
@@ -22,6 +26,7 @@ export type { ConversationInput, SaveInput } from "./save.ts";
 export type { ContextInput, FilterInput, SearchInput } from "./query.ts";
 export type { DeleteInput, UpdateInput } from "./edit.ts";
 export type { ExportInput, ExportLine, ImportStats } from "./transfer.ts";
+export type { BackfillInput, BackfillProgress, BackfillStats } from "./backfill.ts";
 
 export class MemoryService {
   readonly #core: Core;
@@ -66,8 +71,10 @@ export class MemoryService {
   // querying
   search = (input: query.SearchInput): Promise<SearchResult> => query.search(this.#core, input);
   context = (input: query.ContextInput): Promise<ContextResult> => query.context(this.#core, input);
-  recall = (input: Parameters<typeof query.recall>[1]): Promise<ContextResult> => query.recall(this.#core, input);
-  digest = (input: { project: string; budget: number }): Promise<string> => query.digest(this.#core, input);
+  recall = (input: recallUseCase.RecallInput): Promise<recallUseCase.RecallResult> =>
+    recallUseCase.recall(this.#core, input);
+  digest = (input: Parameters<typeof recallUseCase.digest>[1]): Promise<string> =>
+    recallUseCase.digest(this.#core, input);
 
   // one memory
   get = (id: unknown, project?: unknown): Promise<MemoryDetail> => edit.getMemory(this.#core, id, project);
@@ -86,6 +93,7 @@ export class MemoryService {
   // export / import
   exportLines = (input: transfer.ExportInput): AsyncGenerator<transfer.ExportLine> =>
     transfer.exportLines(this.#core, input);
+  exportCount = (input: transfer.ExportInput): Promise<number> => transfer.exportCount(this.#core, input);
   importLines = (
     lines: Iterable<string> | AsyncIterable<string>,
     onProgress?: (done: number, total: number) => void,
@@ -96,6 +104,14 @@ export class MemoryService {
     capture.saveTurns(this.#core, input);
   captureTranscript = (req: capture.CaptureRequest): Promise<capture.CaptureCounts> =>
     capture.captureTranscript(this.#core, req);
+
+  // Claude Code's transcripts on disk, captured as the hooks would have
+  backfill = (input?: backfill.BackfillInput): Promise<backfill.BackfillStats> => backfill.backfill(this.#core, input);
+  backfillHint = (input: { project: string; session?: string }): Promise<string | null> =>
+    backfill.backfillHint(this.#core, input);
+
+  // the memory browser
+  browse = (input: browse.BrowseInput): Promise<browse.BrowseResult> => browse.browse(this.#core, input);
 
   // maintenance
   reindex = (options?: maintenance.ReindexOptions) => maintenance.reindex(this.#core, options);

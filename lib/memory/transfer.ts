@@ -2,8 +2,9 @@
  * Export and import. JSONL is lossless: export then import into an empty database gives back the same memories
  * and sessions, byte for byte (ids, microsecond times, metadata). The formats are in transfer_format.ts.
  */
-import { getMemories, listIds, pageAfter } from "../db/repos/memories.ts";
+import { countMatching, getMemories, listIds, pageAfter } from "../db/repos/memories.ts";
 import { ensureSession, sessionsForExport } from "../db/repos/sessions.ts";
+import { BULK_WRITE, refreshPlannerStats } from "../db/repos/stats.ts";
 import { invalid, SageError } from "../errors.ts";
 import type { Memory, MemoryDraft } from "../types.ts";
 import type { Core } from "./core.ts";
@@ -72,6 +73,12 @@ export async function* exportLines(core: Core, input: ExportInput): AsyncGenerat
     const last = page[page.length - 1];
     after = { createdAt: last.created_at, id: last.id };
   }
+}
+
+/** How many memories exportLines gives for `input` (a progress total). */
+export async function exportCount(core: Core, input: ExportInput): Promise<number> {
+  const filters = filtersOf(core, { project: input.project, all_projects: input.all_projects, session: input.session });
+  return await core.db((db) => countMatching(db, filters));
 }
 
 /**
@@ -165,6 +172,7 @@ export async function importLines(
     onProgress?.(Math.min(i + IMPORT_BATCH, drafts.length), drafts.length);
   }
   await linkSuperseded(core, links, stored);
+  if (stats.imported >= BULK_WRITE) await core.db(refreshPlannerStats);
   return stats;
 }
 

@@ -23,7 +23,7 @@ import {
   typeName,
 } from "./validate.ts";
 import type { Memory, Session } from "../types.ts";
-import { formatDate } from "./context.ts";
+import { formatDate } from "../text/time.ts";
 import type { SaveInput } from "./save.ts";
 
 export type ExportFormat = "jsonl" | "markdown";

@@ -59,6 +59,17 @@ function askingOnly(term: string): boolean {
   return chars.some((c) => CJK_QUESTION_CHARS.has(c)) || chars.every((c) => CJK_STOP_CHARS.has(c));
 }
 
+/** A two-character CJK term (a bigram of analyze()). */
+export function isCjkPair(term: string): boolean {
+  const chars = Array.from(term);
+  return chars.length === 2 && chars.every((c) => CJK_CHAR.test(c));
+}
+
+/** A Chinese particle (的, 了, 是…): never a term of its own. */
+export function isParticle(char: string): boolean {
+  return CJK_STOP_CHARS.has(char);
+}
+
 /** True when the text has at least one character of a CJK script. */
 export function hasCjk(text: string): boolean {
   return CJK_CHAR.test(text);

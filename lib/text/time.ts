@@ -169,3 +169,8 @@ export function timeHint(query: string, now = new Date()): TimeWindow | null {
   }
   return null;
 }
+
+/** A stored time as people read it: "2026-11-20 14:03 UTC". */
+export function formatDate(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}

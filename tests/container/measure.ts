@@ -1,6 +1,7 @@
 /**
  * Handshake times of the container, for the README and the issue (not a test; CI does not run it):
- * `deno run -A tests/container/measure.ts [runs]` after `deno task test:container` has built the offline image.
+ * `deno run -A tests/container/measure.ts [runs]` after `deno task test:container` has built the offline image
+ * (or SAGE_TEST_IMAGE=<image>: scripts/release check measures the real one).
  *
  * For each case, the time from starting `run_sage_single.sh` (or `podman run --rm -i IMAGE`) to the `initialize`
  * reply, as Claude Code would see it:
@@ -13,7 +14,7 @@
 const root = await Deno.makeTempDir({ prefix: "sage-measure-" });
 await Deno.mkdir(`${root}/home/.claude`, { recursive: true });
 Deno.env.set("SAGE_CT_CLI", Deno.env.get("SAGE_CONTAINER_CLI") || "podman");
-Deno.env.set("SAGE_CT_IMAGE", "localhost/sage-test:offline");
+Deno.env.set("SAGE_CT_IMAGE", Deno.env.get("SAGE_TEST_IMAGE") || "localhost/sage-test:offline");
 Deno.env.set("SAGE_CT_BUILD_ARGS", "--this-image-must-exist");
 Deno.env.set("SAGE_CT_ROOT", root);
 Deno.env.set("SAGE_CT_PREFIX", "sagemeasure-");

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { concatBytes, runCommand } from "../support/process.ts";
 
 export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-export const SCRIPT = `${REPO}/run_sage_single.sh`;
 
 function required(name: string): string {
   const v = Deno.env.get(name);
@@ -18,12 +17,31 @@ function required(name: string): string {
 /** Set by tests/container/run.ts. */
 export const CLI = required("SAGE_CT_CLI");
 export const IMAGE = required("SAGE_CT_IMAGE");
-export const BUILD_ARGS = required("SAGE_CT_BUILD_ARGS");
+/** SAGE_BUILD_ARGS for the run script's builds: the offline variant, or nothing (the real build) for a given image. */
+export const BUILD_ARGS = Deno.env.get("SAGE_CT_BUILD_ARGS") ?? "";
+/** True when the image under test was given (SAGE_TEST_IMAGE: the release workflow's real image), not built here. */
+export const GIVEN = Deno.env.get("SAGE_CT_GIVEN") === "1";
+/** The embedding width of the image's bundled model. */
+export const DIMENSIONS = Number(Deno.env.get("SAGE_CT_DIMENSIONS") ?? 32);
+/** The registry on loopback (host:port) and the registries.conf that lets podman use it over plain HTTP. */
+export const REGISTRY = Deno.env.get("SAGE_CT_REGISTRY") ?? "";
+export const REGISTRIES_CONF = Deno.env.get("CONTAINERS_REGISTRIES_CONF") ?? "";
 export const ROOT = required("SAGE_CT_ROOT");
 /** Every volume and container the checks make starts with this, so run.ts can remove them all afterwards. */
 export const PREFIX = required("SAGE_CT_PREFIX");
 /** The isolated HOME the run script and Claude Code see (it has a .claude folder, as a real one would). */
 export const HOME = `${ROOT}/home`;
+
+/**
+ * The run script under test: run_sage_single.sh, or with SAGE_TEST_SCRIPT=ps1 run_sage_single.ps1 under PowerShell 7
+ * (pwsh), through the same checks.
+ */
+export const PS1 = Deno.env.get("SAGE_CT_SCRIPT") === "ps1";
+export const SCRIPT = PS1 ? `${REPO}/run_sage_single.ps1` : `${REPO}/run_sage_single.sh`;
+/** The command line that runs the script: what `claude mcp add sage -- …` registers. */
+export const SCRIPT_COMMAND = PS1 ? ["pwsh", "-NoProfile", "-NonInteractive", "-File", SCRIPT] : [SCRIPT];
+/** Where the long-lived container sees Claude Code's folder: the host path (sh), or /mnt/claude (ps1, as on Windows). */
+export const CLAUDE_MOUNT = PS1 ? "/mnt/claude" : `${HOME}/.claude`;
 
 export interface Output {
   code: number;
@@ -77,6 +95,8 @@ export function scriptEnv(volume: string, extra: Record<string, string> = {}): R
     SAGE_IMAGE: IMAGE,
     SAGE_VOLUME: volume,
     SAGE_BUILD_ARGS: BUILD_ARGS,
+    ...(REGISTRIES_CONF ? { CONTAINERS_REGISTRIES_CONF: REGISTRIES_CONF } : {}),
+    ...(PS1 ? { POWERSHELL_TELEMETRY_OPTOUT: "1", POWERSHELL_UPDATECHECK: "Off" } : {}),
     ...extra,
   };
 }
@@ -86,11 +106,39 @@ export async function runScript(
   args: string[],
   options: { volume: string; stdin?: string; cwd?: string; env?: Record<string, string> },
 ): Promise<Output> {
-  return await runCommand(SCRIPT, args, {
+  return await runCommand(SCRIPT_COMMAND[0], [...SCRIPT_COMMAND.slice(1), ...args], {
     env: scriptEnv(options.volume, options.env),
     cwd: options.cwd ?? ROOT,
     stdin: options.stdin,
   });
+}
+
+/** `claude mcp add sage -- <run script>` in `cwd` with exactly `env`; then `claude mcp list` must show Connected. */
+export async function assertClaudeConnected(env: Record<string, string>, cwd: string): Promise<void> {
+  const claude = [`${REPO}/.tools/bin/claude`, ...(Deno.env.get("PATH") ?? "").split(":").map((d) => `${d}/claude`)]
+    .find((p) => {
+      try {
+        return Deno.statSync(p).isFile;
+      } catch {
+        return false;
+      }
+    });
+  assert.ok(claude, "the Claude Code CLI is not installed: run scripts/setup --dev");
+  const run = (args: string[]) => runCommand(claude, args, { env: { ...env, DISABLE_AUTOUPDATER: "1" }, cwd });
+  const add = await run(["mcp", "add", "sage", "--", ...SCRIPT_COMMAND]);
+  assert.equal(add.code, 0, add.stderr + add.stdout);
+  const list = await run(["mcp", "list"]);
+  assert.equal(list.code, 0, list.stderr + list.stdout);
+  const line = list.stdout.split("\n").find((l) => l.startsWith("sage:"));
+  assert.ok(line, `sage missing from claude mcp list:\n${list.stdout}`);
+  assert.match(line, /Connected/, line);
+  assert.doesNotMatch(line, /Failed|✗/, line);
+}
+
+/** The value of one label of a local image ("" when it has none). */
+export async function imageLabel(image: string, label: string): Promise<string> {
+  const labels = JSON.parse(await cliOk(["image", "inspect", "-f", "{{json .Config.Labels}}", image])) ?? {};
+  return labels[label] ?? "";
 }
 
 // ---- JSON-RPC over a child's STDIO -------------------------------------------------------------------------------
@@ -142,7 +190,8 @@ export class Rpc {
 
   /** The run script (default command: serve) for this volume. */
   static script(volume: string, options: { args?: string[]; cwd?: string; env?: Record<string, string> } = {}): Rpc {
-    return new Rpc(SCRIPT, options.args ?? [], { env: scriptEnv(volume, options.env), cwd: options.cwd });
+    const [command, ...args] = [...SCRIPT_COMMAND, ...(options.args ?? [])];
+    return new Rpc(command, args, { env: scriptEnv(volume, options.env), cwd: options.cwd });
   }
 
   async #readStdout(): Promise<void> {

@@ -26,8 +26,13 @@ export async function runCommand(
   }).spawn();
   if (options.stdin !== undefined) {
     const w = child.stdin.getWriter();
-    await w.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
-    await w.close();
+    try {
+      await w.write(typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin);
+      await w.close();
+    } catch (err) {
+      // A command may end without reading its input (a hook that fails open does): what it did is the result.
+      if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    }
   }
   const out = await child.output();
   const dec = new TextDecoder();

@@ -30,8 +30,14 @@ export interface Ranked {
 
 export interface KeywordList {
   hits: Ranked[];
-  /** Σ idf of the query's terms (unseen ones at the highest idf): the BM25 score of a perfect, average-length match. */
+  /** The BM25 score of a perfect, average-length match (lib/memory/rank.ts keywordWeight): scores ÷ weight = share. */
   weight: number;
+}
+
+/** What the scope knows of the query's terms: memories in scope, and each present term's document frequency. */
+export interface TermStats {
+  docs: number;
+  dfs: Map<string, number>;
 }
 
 export interface VectorList {
@@ -63,9 +69,9 @@ export interface CandidateRequest {
 }
 
 export interface Candidates {
-  keyword: KeywordList | null;
+  /** Keyword hits (raw BM25) with the term statistics that put them on a scale; null without a keyword list. */
+  keyword: { hits: Ranked[]; window: Ranked[] | null; stats: TermStats } | null;
   vector: VectorList | null;
-  windowKeyword: KeywordList | null;
   windowVector: VectorList | null;
   /** Every candidate's and neighbour's head. */
   heads: Map<number, Head>;
@@ -81,9 +87,7 @@ const CANDIDATE_BUDGET = 1_000;
  * memories cannot say which words are informative; with the prior every word counts about the same there,
  * while in a scope of thousands the prior changes nothing.
  */
-const PRIOR_DOCS = 100;
-/** The keyword weight (a full match) counts this many of the query's most informative terms. */
-const WEIGHT_TERMS = 12;
+export const PRIOR_DOCS = 100;
 /** Below this many memories in scope, the chance level of similarity is measured on the whole database. */
 const MIN_BASELINE = 50;
 /** Up to this many memories in scope, vector search is an exact scan. */
@@ -93,7 +97,7 @@ const SAMPLE = 1_000;
 
 type Row = {
   stats: [number, number];
-  dfs: number[] | null;
+  dfs: [string, number][] | null;
   kw: [number, number][] | null;
   kw2: [number, number][] | null;
   vx: [number, number, number, number, number][] | null;
@@ -153,7 +157,7 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
         WHERE x.project = c.project AND coalesce(x.session_id, '') = coalesce(c.session_id, '')
           AND (x.created_at, x.id) > (c.created_at, c.id)
         ORDER BY x.created_at, x.id LIMIT 1) AS next
-     FROM memories c WHERE c.id IN (${ids}))`);
+     FROM memories c WHERE c.id = ANY(ARRAY(${ids})))`);
     st.outs.push("(SELECT json_agg(json_build_array(id, prev, next)) FROM nb) AS nb");
     headIds = `${ids} UNION SELECT prev FROM nb UNION SELECT next FROM nb`;
   }
@@ -161,7 +165,7 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
     st.outs.push(
       `(SELECT json_agg(json_build_array(h.id, h.project, h.session_id, h.kind, h.tags, ${
         isoOf("h.created_at")
-      }, h.superseded_by)) FROM memories h WHERE h.id IN (${headIds})) AS hd`,
+      }, h.superseded_by)) FROM memories h WHERE h.id = ANY(ARRAY(${headIds}))) AS hd`,
     );
   }
   const res = await q.query<Row>(st.sql(), st.params);
@@ -171,22 +175,25 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
 /** BM25 over the query's terms: the terms' document frequencies, and the list (and its window twin). */
 function keywordLists(st: Statement, r: CandidateRequest, project: string | null): void {
   st.ctes.push(
+    // Each term's tsquery is parsed once here, not once per candidate row.
     `w AS (SELECT t.term, t.qt, t.df, ln(1 + (p.docs + ${PRIOR_DOCS} - t.df + 0.5) / (t.df + 0.5)) AS idf,
                   sum(t.df) OVER (ORDER BY t.df, t.term ROWS UNBOUNDED PRECEDING) AS cum,
                   row_number() OVER (ORDER BY t.df, t.term) AS rn
-           FROM (SELECT s.term, min(q.qt) AS qt, sum(s.df)::float8 AS df
+           FROM (SELECT s.term, min(q.qt)::tsquery AS qt, sum(s.df)::float8 AS df
                  FROM unnest(${st.p(r.terms)}::text[], ${st.p(r.terms.map(tsqueryTerm))}::text[]) AS q(term, qt)
                  JOIN term_stats s ON s.term = q.term ${project ? `AND s.project = ${project}` : ""}
                  GROUP BY s.term HAVING sum(s.df) > 0) t, p)`,
     // The rarest terms until the posting budget (always the rarest one): the terms that pick candidates.
-    `wq AS (SELECT string_agg(qt, ' | ')::tsquery AS q FROM w WHERE rn = 1 OR cum <= ${r.budget ?? CANDIDATE_BUDGET})`,
+    `wq AS (SELECT string_agg(qt::text, ' | ')::tsquery AS q FROM w WHERE rn = 1 OR cum <= ${
+      r.budget ?? CANDIDATE_BUDGET
+    })`,
   );
-  st.outs.push("(SELECT json_agg(df) FROM w) AS dfs");
+  st.outs.push("(SELECT json_agg(json_build_array(term, df)) FROM w) AS dfs");
   const keyword = (filters: SearchFilters, depth: number) =>
     `SELECT m.id, s.score * ${K1 + 1} / (1 + ${K1} * (1 - ${B} + ${B} * m.term_count / greatest(1, p.total / p.docs)))
               AS score, m.created_at
      FROM memories m CROSS JOIN p
-     CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM w WHERE m.terms @@ w.qt::tsquery) s
+     CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM w WHERE m.terms @@ w.qt) s
      WHERE m.terms @@ (SELECT q FROM wq) AND ${filterSql(filters, st.params)}
      ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(depth)}`;
   // Ties keep the newest first, as the list's own ORDER BY does.
@@ -257,19 +264,10 @@ function read(row: Row, r: CandidateRequest): Candidates {
   const [docs] = row.stats;
   const ranked = (xs: [number, number, ...unknown[]][] | null): Ranked[] =>
     (xs ?? []).map(([id, score]) => ({ id, score }));
-  let keyword: KeywordList | null = null;
-  let windowKeyword: KeywordList | null = null;
+  let keyword: Candidates["keyword"] = null;
   if (r.terms.length && docs && row.dfs?.length) {
-    const idf = (df: number) => Math.log(1 + (docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
-    // A query term no memory in scope contains still counts in the weight (with an unseen term's idf): asking about
-    // "Caroline" where nobody is called Caroline must not turn a match on the other words into a full one. The
-    // weight counts the query's most informative terms only: a long prompt (a pasted log) is about a few things,
-    // and a memory matching those is a full match, not a tenth of one.
-    const absent = r.terms.length - row.dfs.length;
-    const idfs = [...row.dfs.map(idf), ...Array<number>(absent).fill(idf(0))].sort((a, b) => b - a);
-    const weight = idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0);
-    keyword = { hits: ranked(row.kw), weight };
-    if (r.window) windowKeyword = { hits: ranked(row.kw2), weight };
+    const stats = { docs, dfs: new Map(row.dfs) };
+    keyword = { hits: ranked(row.kw), window: r.window ? ranked(row.kw2) : null, stats };
   }
   let vector: VectorList | null = null;
   let windowVector: VectorList | null = null;
@@ -297,5 +295,15 @@ function read(row: Row, r: CandidateRequest): Candidates {
   for (const [id, prev, next] of row.nb ?? []) {
     neighbours.set(id, [prev, next].filter((x): x is number => x !== null));
   }
-  return { keyword, vector, windowKeyword, windowVector, heads, neighbours };
+  return { keyword, vector, windowVector, heads, neighbours };
+}
+
+/** Of `terms`, those some memory of `project` holds. */
+export async function knownTerms(q: Queryable, project: string, terms: string[]): Promise<Set<string>> {
+  if (!terms.length) return new Set();
+  const res = await q.query<{ term: string }>(
+    "SELECT term FROM term_stats WHERE project = $1 AND term = ANY($2::text[]) AND df > 0",
+    [project, terms],
+  );
+  return new Set(res.rows.map((r) => r.term));
 }

@@ -202,6 +202,25 @@ export async function listIds(q: Queryable, f: SearchFilters): Promise<number[]>
   return res.rows.map((r) => r.id);
 }
 
+/** How many memories match filters (export's progress total). */
+export async function countMatching(q: Queryable, f: SearchFilters): Promise<number> {
+  const params: unknown[] = [];
+  const where = filterSql(f, params);
+  const res = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM memories m WHERE ${where}`, params);
+  return res.rows[0].n;
+}
+
+/** Memories matching filters per session (null: none), for the memory browser's session list. */
+export async function countBySession(q: Queryable, f: SearchFilters): Promise<Map<string | null, number>> {
+  const params: unknown[] = [];
+  const where = filterSql(f, params);
+  const res = await q.query<{ s: string | null; n: number }>(
+    `SELECT m.session_id AS s, count(*)::int AS n FROM memories m WHERE ${where} GROUP BY m.session_id`,
+    params,
+  );
+  return new Map(res.rows.map((r) => [r.s, r.n]));
+}
+
 /**
  * Deletes memories of `project` (null: of any project); returns the ids that existed there, ascending (RETURNING
  * alone has no order).
@@ -215,17 +234,23 @@ export async function deleteByIds(q: Queryable, ids: number[], project: string |
   return res.rows.map((r) => r.id);
 }
 
-/** One page of memories matching filters, oldest first, strictly after (createdAt, id): export's keyset paging. */
+/**
+ * One page of memories matching filters, oldest first, strictly after (createdAt, id): keyset paging for export and
+ * the memory browser. With `model`, each row also says whether it has a vector of that model.
+ */
 export async function pageAfter(
   q: Queryable,
   f: SearchFilters,
   after: { createdAt: string; id: number } | null,
   size: number,
-): Promise<Memory[]> {
+  model?: string,
+): Promise<(Memory & { has_vector?: boolean })[]> {
   const params: unknown[] = [after?.createdAt ?? "-infinity", after?.id ?? 0];
   const where = filterSql(f, params);
-  const res = await q.query<Memory>(
-    `SELECT ${MEMORY_COLUMNS} FROM memories m
+  const vector = model === undefined ? "" : `, EXISTS (SELECT 1 FROM memory_vectors v
+       WHERE v.memory_id = m.id AND v.model = $${params.push(model)}) AS has_vector`;
+  const res = await q.query<Memory & { has_vector?: boolean }>(
+    `SELECT ${MEMORY_COLUMNS}${vector} FROM memories m
      WHERE (m.created_at, m.id) > ($1::timestamptz, $2::bigint) AND ${where}
      ORDER BY m.created_at, m.id LIMIT ${Math.floor(size)}`,
     params,

@@ -1,7 +1,7 @@
 /**
  * What `get_status` / `sage status` report about the database: versions, schema, and memory counts.
  */
-import type { Database } from "../database.ts";
+import type { Database, Queryable } from "../database.ts";
 import { LATEST_VERSION, schemaVersion } from "../migrate.ts";
 
 export async function databaseStatus(db: Database, embedded: boolean) {
@@ -52,4 +52,30 @@ export async function counts(db: Database, project: string, modelKey: string | n
     with_current_vectors: modelKey ? c.with_vectors : null,
     embedded_by_other_models: c.other_models,
   };
+}
+
+/** Whether a project holds any memory. */
+export async function projectHasMemories(q: Queryable, project: string): Promise<boolean> {
+  const r = await q.query<{ yes: boolean }>("SELECT EXISTS (SELECT 1 FROM memories WHERE project = $1) AS yes", [
+    project,
+  ]);
+  return r.rows[0].yes;
+}
+
+/** Every project that holds memories. */
+export async function projectNames(q: Queryable): Promise<string[]> {
+  const r = await q.query<{ project: string }>("SELECT DISTINCT project FROM memories ORDER BY project");
+  return r.rows.map((row) => row.project);
+}
+
+/** Memories written in one go from which planner statistics are refreshed (refreshPlannerStats). */
+export const BULK_WRITE = 500;
+
+/**
+ * Fresh planner statistics after a bulk write (an import or a backfill of many memories): until autovacuum gets
+ * to it, the planner would take a table of thousands of rows for an empty one and pick slow plans. Best effort:
+ * a database user that may not ANALYZE (not the tables' owner) only misses the speed-up.
+ */
+export async function refreshPlannerStats(db: Queryable): Promise<void> {
+  await db.query("ANALYZE memories, memory_vectors, term_stats, project_stats").catch(() => {});
 }
