@@ -191,7 +191,7 @@ export async function benchEmbed(
       }
     }
   }
-  embedder.close();
+  await embedder.close();
   const result = (name: string): EmbedPathResult => {
     const single = stats(singleMs[name]);
     return {

@@ -123,7 +123,7 @@ try {
       params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
     }) + "\n" + JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n",
   ));
-  const socketDir = `${home}/run`;
+  const socketDir = `${home}/sockets`;
   for (let i = 0; i < 100; i++) { // the server binds its hook socket right after the handshake
     try {
       if ([...Deno.readDirSync(socketDir)].some((e) => e.name.startsWith("hooks-"))) break;

@@ -4,6 +4,7 @@
  */
 import { isLogLevel, type LogLevel } from "./log.ts";
 import { invalid } from "./errors.ts";
+import { normalizeProject } from "./project.ts";
 
 export interface Config {
   /** PostgreSQL URL; unset means Sage runs its own private cluster under `home`. */
@@ -66,14 +67,17 @@ export function loadConfig(
   if (!isLogLevel(logLevel)) {
     throw invalid(`unknown log level "${logLevel}"`, "Use one of: debug, info, warn, error, silent.");
   }
+  const cwd = Deno.cwd();
+  const project = nonEmpty(flags.project) ?? nonEmpty(env.SAGE_PROJECT);
   return {
     dbUrl: nonEmpty(flags["db-url"]) ?? nonEmpty(env.DATABASE_URL),
     home: nonEmpty(flags.home) ?? nonEmpty(env.SAGE_HOME) ?? defaultHome(env),
     modelPath: nonEmpty(flags["embed-model"]) ?? nonEmpty(env.SAGE_EMBED_MODEL) ?? bundledModelPath(),
     embedDtype: nonEmpty(env.SAGE_EMBED_DTYPE) ?? "auto",
     embedBatch: positiveInt("SAGE_EMBED_BATCH", env.SAGE_EMBED_BATCH, 32),
-    project: nonEmpty(flags.project) ?? nonEmpty(env.SAGE_PROJECT),
-    cwd: Deno.cwd(),
+    // On the command line and in the environment, `.`, `../x` and `~/x` mean what they mean in a shell.
+    project: project && normalizeProject(project, { cwd, home: env.HOME ?? env.USERPROFILE }),
+    cwd,
     session: nonEmpty(flags.session) ?? nonEmpty(env.SAGE_SESSION),
     logLevel,
     logFile: nonEmpty(env.SAGE_LOG_FILE),

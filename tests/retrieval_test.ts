@@ -51,7 +51,7 @@ test("save merges a note that says the same (case, punctuation, spacing) into th
   assert.equal(again.id, first.id);
   assert.equal(again.duplicate, true);
   assert.match(again.warnings[0], /merged/);
-  const m = await s.get(first.id);
+  const m = await s.get(first.id, p);
   assert.deepEqual(m.tags.sort(), ["fmt", "style"]);
   assert.equal(m.content, "Use tabs, not spaces, in this repository."); // the original text stays
   assert.equal((await s.search({ query: "tabs spaces", project: p })).hits.length, 1);

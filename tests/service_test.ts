@@ -82,7 +82,7 @@ test("save → get round trip keeps every field", async () => {
   assert.equal(r.project, "/p/roundtrip");
   assert.equal(r.session, "roundtrip-session");
   assert.deepEqual(r.warnings, []);
-  const m = await s.get(r.id);
+  const m = await s.get(r.id, r.project);
   assert.equal(m.id, r.id);
   assert.equal(m.content, "We chose PostgreSQL 16 with pgvector for storage."); // trimmed
   assert.equal(m.kind, "decision");
@@ -96,7 +96,7 @@ test("save → get round trip keeps every field", async () => {
   assert.equal(m.content_hash, createHash("sha256").update(m.content).digest("hex"));
   assert.deepEqual(m.embedding, { model: (await s.loadModel()).key, chunks: 1 });
   // Also by a string id, as MCP clients sometimes send it.
-  assert.equal((await s.get(String(r.id))).id, r.id);
+  assert.equal((await s.get(String(r.id), r.project)).id, r.id);
   await failsWith(s.get(99_999_999), "not_found", /no memory with id 99999999/);
   await failsWith(s.get("abc"), "invalid_input");
 });
@@ -137,7 +137,7 @@ test("save_conversation stores one conversation memory in the User/Assistant for
     tags: ["ops"],
   });
   assert.equal(r.kind, "conversation");
-  const m = await s.get(r.id);
+  const m = await s.get(r.id, r.project);
   assert.equal(
     m.content,
     "User: How do I reset the staging database?\n\nAssistant: Run `make reset-staging`; it drops and reseeds it.",
@@ -310,8 +310,8 @@ test("filters: after/before time ranges and created_at honoured", async () => {
   });
   const recent = await s.saveMemory({ content: "database note from today", project: p });
   assert.equal(old.created_at, "2020-01-15T10:00:00.000000Z");
-  assert.equal((await s.get(mid.id)).created_at, "2021-01-15T10:00:00.123000Z");
-  assert.equal((await s.get(mid.id)).updated_at, "2021-01-15T10:00:00.123000Z");
+  assert.equal((await s.get(mid.id, p)).created_at, "2021-01-15T10:00:00.123000Z");
+  assert.equal((await s.get(mid.id, p)).updated_at, "2021-01-15T10:00:00.123000Z");
   for (const mode of ["keyword", "vector", "hybrid"]) {
     const q = { query: "database", mode, project: p };
     assert.deepEqual(ids(await s.search({ ...q, after: "2020-06-01", before: "2021-06-01" })), [mid.id], mode);
@@ -435,7 +435,7 @@ test("update: new content is re-embedded and re-keyed; conflicts and unknown ids
       r.id,
     ],
   );
-  const u = await s.update({ id: r.id, content: "postgres replication lag on the standby", tags: ["ops"] });
+  const u = await s.update({ id: r.id, project: p, content: "postgres replication lag on the standby", tags: ["ops"] });
   assert.equal(u.content, "postgres replication lag on the standby");
   assert.deepEqual(u.tags, ["ops"]);
   assert.equal(u.created_at, r.created_at);
@@ -461,30 +461,30 @@ test("update: new content is re-embedded and re-keyed; conflicts and unknown ids
   assert.equal(row.content_hash, createHash("sha256").update(u.content).digest("hex"));
 
   // Kind/metadata only: content and vector untouched.
-  const k = await s.update({ id: r.id, kind: "fact", metadata: { checked: true } });
+  const k = await s.update({ id: r.id, project: p, kind: "fact", metadata: { checked: true } });
   assert.equal(k.kind, "fact");
   assert.deepEqual(k.metadata, { checked: true });
   assert.equal(k.content, u.content);
-  assert.equal((await s.get(r.id)).embedding?.chunks, 1);
+  assert.equal((await s.get(r.id, p)).embedding?.chunks, 1);
 
   await failsWith(
-    s.update({ id: r.id, content: "an unrelated memory about invoices" }),
+    s.update({ id: r.id, project: p, content: "an unrelated memory about invoices" }),
     "conflict",
     new RegExp(`${other.id}`),
   );
-  assert.equal((await s.get(r.id)).content, u.content, "a conflicting update changes nothing");
+  assert.equal((await s.get(r.id, p)).content, u.content, "a conflicting update changes nothing");
   await failsWith(s.update({ id: 99_999_999, content: "x" }), "not_found");
-  await failsWith(s.update({ id: r.id }), "invalid_input", /nothing to update/);
-  await failsWith(s.update({ id: r.id, kind: "Not A Kind" }), "invalid_input");
-  await failsWith(s.update({ id: r.id, content: "" }), "invalid_input");
-  assert.equal((await s.get(r.id)).kind, "fact");
+  await failsWith(s.update({ id: r.id, project: p }), "invalid_input", /nothing to update/);
+  await failsWith(s.update({ id: r.id, project: p, kind: "Not A Kind" }), "invalid_input");
+  await failsWith(s.update({ id: r.id, project: p, content: "" }), "invalid_input");
+  assert.equal((await s.get(r.id, p)).kind, "fact");
 });
 
 test("delete: single, unknown id, bulk needs confirm and deletes nothing without it", async () => {
   const { service: s, url } = await main();
   const p = "/p/delete";
   const [a, b, c, d] = await saveAll(s, p, ["delete me one", "delete me two", "delete me three", "keep me four"]);
-  assert.deepEqual(await s.delete({ id: a }), { deleted: [a], not_found: [] });
+  assert.deepEqual(await s.delete({ id: a, project: p }), { deleted: [a], not_found: [] });
   await failsWith(s.get(a), "not_found");
   assert.deepEqual(await sql(url, "SELECT 1 FROM sage.memory_vectors WHERE memory_id = $1", [a]), []);
   await failsWith(s.delete({ id: a }), "not_found");
@@ -494,7 +494,7 @@ test("delete: single, unknown id, bulk needs confirm and deletes nothing without
 
   const before = await rowCount(url);
   const err = await failsWith(
-    s.delete({ ids: [b, c] }),
+    s.delete({ ids: [b, c], project: p }),
     "invalid_input",
     /would delete 2 memories; nothing was deleted/,
   );
@@ -503,7 +503,7 @@ test("delete: single, unknown id, bulk needs confirm and deletes nothing without
   await failsWith(s.delete({ project: p, confirm: "yes" }), "invalid_input", /confirm must be/);
   assert.equal(await rowCount(url), before, "nothing deleted without confirm");
 
-  assert.deepEqual(await s.delete({ ids: [b, c, 99_999_999], confirm: true }), {
+  assert.deepEqual(await s.delete({ ids: [b, c, 99_999_999], project: p, confirm: true }), {
     deleted: [b, c],
     not_found: [99_999_999],
   });
@@ -522,8 +522,8 @@ test("bulk delete by filters removes only what matches", async () => {
   const other = await s.saveMemory({ content: "old tagged", project: "/p/delete-filter-other", tags: ["tmp"] });
   const r = await s.delete({ project: p, tags: ["tmp"], before: "2021-01-01", confirm: true });
   assert.deepEqual(r.deleted.sort(), [old.id, old2.id].sort());
-  assert.equal((await s.get(keep.id)).id, keep.id);
-  assert.equal((await s.get(other.id)).id, other.id);
+  assert.equal((await s.get(keep.id, p)).id, keep.id);
+  assert.equal((await s.get(other.id, other.project)).id, other.id);
 });
 
 // ---- sessions and status --------------------------------------------------------------------------------------
@@ -741,11 +741,11 @@ test("keyword BM25 statistics stay exact through insert, duplicate, update, dele
     { content: "batch one about caching", project: p },
   ]);
   await assertStatsExact(url);
-  await s.update({ id: a, content: "a completely different text about kittens" });
-  await s.update({ id: b, content: "数据库迁移计划，周六执行" }); // mostly the same terms
-  await s.update({ id: c, tags: ["no-content-change"] });
+  await s.update({ id: a, project: p, content: "a completely different text about kittens" });
+  await s.update({ id: b, project: p, content: "数据库迁移计划，周六执行" }); // mostly the same terms
+  await s.update({ id: c, project: p, tags: ["no-content-change"] });
   await assertStatsExact(url);
-  await s.delete({ id: a });
+  await s.delete({ id: a, project: p });
   await s.delete({ project: "/p/stats-2", confirm: true });
   await assertStatsExact(url);
   await s.importLines([
@@ -838,7 +838,7 @@ test("SQL-looking text is stored and found verbatim", async () => {
   const p = "/p/sql";
   const text = '\'; DROP TABLE memories; -- and "quoted" $1 \\x00 ) OR 1=1 --';
   const r = await s.saveMemory({ content: text, project: p, tags: ["'; DROP"], metadata: { q: "'); DELETE --" } });
-  const m = await s.get(r.id);
+  const m = await s.get(r.id, p);
   assert.equal(m.content, text);
   assert.deepEqual(m.tags, ["'; DROP"]);
   assert.deepEqual(m.metadata, { q: "'); DELETE --" });
@@ -854,7 +854,7 @@ test("text the model cannot represent is saved keyword-only with a note", async 
   const r = await s.saveMemory({ content: "😀🎉🚀", project: "/p/emoji" });
   // The tiny model has no emoji: [UNK] only. Either way the result must say what happened.
   if (!r.embedded) assert.match(r.warnings.join(" "), /cannot represent this text/);
-  assert.equal((await s.get(r.id)).content, "😀🎉🚀");
+  assert.equal((await s.get(r.id, r.project)).content, "😀🎉🚀");
 });
 
 // ---- concurrency ----------------------------------------------------------------------------------------------

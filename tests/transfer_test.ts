@@ -88,7 +88,7 @@ async function populate(s: MemoryService): Promise<void> {
   await s.saveMemory({ content: "An old memory.", project: "/proj/two", created_at: "2019-06-30T23:59:59.999Z" });
   await s.saveConversation({ user_prompt: "How?", assistant_response: "Like this.", project: "/proj/two" });
   const u = await s.saveMemory({ content: "Will be edited.", project: "/proj/one" });
-  await s.update({ id: u.id, content: "Was edited, so updated_at differs.", tags: ["edited"] });
+  await s.update({ id: u.id, project: "/proj/one", content: "Was edited, so updated_at differs.", tags: ["edited"] });
   await s.createSession({ id: "empty-session", name: null, project: "/proj/two" });
 }
 
@@ -117,7 +117,7 @@ test("JSONL export → import into an empty database reproduces every memory and
   // Imported memories are searchable both ways.
   const id = (before.memories[2] as { id: number }).id;
   assert.equal((await dst.service.search({ query: "数据库", mode: "keyword", project: "/proj/one" })).hits[0].id, id);
-  assert.equal((await dst.service.get(id)).embedding?.chunks, 1);
+  assert.equal((await dst.service.get(id, "/proj/one")).embedding?.chunks, 1);
 
   // Importing the same file again changes nothing.
   const again = await dst.service.importLines(lines);

@@ -16,7 +16,8 @@ export const command: CommandSpec = {
     if (ids.length > 1 && ctx.values.yes !== true) {
       throw invalid(`this would delete ${ids.length} memories; nothing was deleted`, "Add --yes to delete them.");
     }
-    const { deleted, not_found } = await (await ctx.service()).delete({ ids, confirm: true });
+    // Ids the user typed, from `sage view` of any project: they name their memories wherever those are.
+    const { deleted, not_found } = await (await ctx.service()).delete({ ids, all_projects: true, confirm: true });
     if (deleted.length) {
       out(`deleted ${deleted.length === 1 ? "memory" : `${deleted.length} memories:`} ${deleted.join(" ")}`);
     }

@@ -4,6 +4,7 @@
 import { clusterPaths, clusterRunning, findPgBin } from "../db/cluster.ts";
 import { redactUrl } from "../config.ts";
 import { describeError } from "../errors.ts";
+import { ensureOwnHome } from "../files.ts";
 import { type CommandSpec, out } from "./command.ts";
 
 interface Check {
@@ -26,7 +27,7 @@ export const command: CommandSpec = {
 
     // 1. data directory
     try {
-      await Deno.mkdir(config.home, { recursive: true });
+      ensureOwnHome(config.home); // made private if missing; another user's is refused
       const probe = `${config.home}/.doctor-${Deno.pid}`;
       await Deno.writeTextFile(probe, "ok");
       await Deno.remove(probe);

@@ -29,7 +29,7 @@ export const command: CommandSpec = {
     const { config } = ctx;
     const event = ctx.positionals[0];
     try {
-      await Deno.mkdir(`${config.home}/logs`, { recursive: true });
+      await Deno.mkdir(`${config.home}/logs`, { recursive: true, mode: 0o700 }); // private whatever the umask
       configureLog({ level: config.logLevel, stderr: false, file: `${config.home}/logs/hooks.log` });
     } catch {
       configureLog({ level: "silent", stderr: false });

@@ -140,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
 function failOpen(reason: string): number {
   try {
     const dir = `${sageHome()}/logs`;
-    Deno.mkdirSync(dir, { recursive: true });
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     Deno.writeTextFileSync(`${dir}/hooks.log`, `${new Date().toISOString()} sage error: ${reason}\n`, { append: true });
   } catch {
     // nowhere to log: stay silent anyway

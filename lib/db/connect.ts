@@ -5,7 +5,7 @@
 import { type Config, redactUrl } from "../config.ts";
 import { SageError } from "../errors.ts";
 import { log } from "../log.ts";
-import { ensureCluster } from "./cluster.ts";
+import { ensureCluster, isDiskFull } from "./cluster.ts";
 import { Database } from "./database.ts";
 import { migrate, type MigrateResult } from "./migrate.ts";
 
@@ -45,7 +45,8 @@ export class DbConnection {
     try {
       return await fn(db);
     } catch (err) {
-      if (!(err instanceof SageError) || err.code !== "unavailable") throw err;
+      // A full disk stays full for a retry: said at once (the next call tries again by itself).
+      if (!(err instanceof SageError) || err.code !== "unavailable" || isDiskFull(err)) throw err;
       if (this.embedded) {
         log.warn("database went away; starting the private cluster again", { error: err.message });
         await ensureCluster(this.#config);

@@ -114,6 +114,14 @@ export function mapDbError(err: unknown): SageError {
       "Sage reconnects on the next request. Check that PostgreSQL is running (`sage doctor`).",
     );
   }
+  if (code === "53100" || /No space left on device/i.test(message)) {
+    return new SageError(
+      "unavailable",
+      `the disk holding the database is full (${message})`,
+      "Free space on that disk: PostgreSQL needs at least 16 MB free there (one WAL segment) to go on writing. " +
+        "Nothing stored is lost, and Sage goes on by itself once there is room.",
+    );
+  }
   if (code === "23505") return new SageError("conflict", `already exists: ${e.detail ?? message}`);
   if (code.startsWith("22")) return new SageError("invalid_input", `rejected by the database: ${message}`);
   if (code === "54000") return new SageError("invalid_input", `too large for the database: ${message}`);

@@ -1,7 +1,8 @@
 /**
  * The embedder as the rest of Sage sees it. The model loads in a worker in the background (`start()`), so a
- * server answers `initialize` at once; the first call that needs vectors waits for the load. Concurrent requests
- * are merged into one batch. If no model is configured or it cannot load, every caller gets the same clear
+ * server answers `initialize` at once; the first call that needs vectors waits for the load. Queries waiting
+ * together go as one batch, ahead of passages; passages go in small slices, so a search never waits behind a long
+ * capture or import. If no model is configured or it cannot load, every caller gets the same clear
  * SageError; nothing random or partial is ever returned.
  */
 import type { Config } from "../config.ts";
@@ -31,9 +32,24 @@ export type Vector = Float32Array | null;
 
 interface Pending {
   texts: string[];
+  /** Queries: a search waiting on them. Passages (saves, captures, imports) may wait a little. */
+  query: boolean;
+  /** How many texts have gone to the worker; their vectors so far. */
+  sent: number;
+  vectors: Vector[];
   resolve: (v: Vector[]) => void;
   reject: (e: unknown) => void;
 }
+
+/**
+ * Queued queries go to the worker before any passage, and while searches are coming in (one in the last
+ * INTERACTIVE_MS), passages go at most PASSAGE_SLICE at a time: a search then waits for one small slice at most,
+ * never for a whole capture batch. Otherwise (an import, a reindex) passages go in full batches, which is faster.
+ */
+const PASSAGE_SLICE = 2;
+const INTERACTIVE_MS = 60_000;
+/** How long closing waits for the worker's native work to return (see close). */
+const CLOSE_WAIT_MS = 3_000;
 
 export class Embedder {
   readonly #config: Config;
@@ -47,6 +63,8 @@ export class Embedder {
   #replies = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #queue: Pending[] = [];
   #busy = false;
+  #lastQuery = -Infinity;
+  #closing = false;
 
   constructor(config: Config) {
     this.#config = config;
@@ -90,19 +108,29 @@ export class Embedder {
   /** Embeds texts as search queries (the model's query prefix applies). */
   async embedQueries(texts: string[]): Promise<Vector[]> {
     const m = await this.ready();
-    return await this.#enqueue(texts.map((t) => m.queryPrefix + t));
+    return await this.#enqueue(texts.map((t) => m.queryPrefix + t), true);
   }
 
   /** Embeds texts as stored passages (the model's passage prefix applies). */
   async embedPassages(texts: string[]): Promise<Vector[]> {
     const m = await this.ready();
-    return await this.#enqueue(texts.map((t) => m.passagePrefix + t));
+    return await this.#enqueue(texts.map((t) => m.passagePrefix + t), false);
   }
 
-  close(): void {
+  /**
+   * Ends the worker once what it is running (a load, a batch) has returned, waiting at most CLOSE_WAIT_MS:
+   * terminating a thread in the middle of onnxruntime's native code can abort the whole process (exit 134 or 139
+   * when a client closed the server while the model was loading). Nothing new starts meanwhile.
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const closed = new SageError("model_unavailable", "embedder closed");
+    for (const job of this.#queue.splice(0)) job.reject(closed);
+    const until = Date.now() + CLOSE_WAIT_MS;
+    while (this.#replies.size && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     this.#worker?.terminate();
     this.#worker = null;
-    for (const r of this.#replies.values()) r.reject(new SageError("model_unavailable", "embedder closed"));
+    for (const r of this.#replies.values()) r.reject(closed);
     this.#replies.clear();
   }
 
@@ -130,41 +158,58 @@ export class Embedder {
         `the embedding model could not be loaded: ${err instanceof Error ? err.message : err}`,
         `Check SAGE_EMBED_MODEL (${this.#config.modelPath}); \`sage doctor\` shows details. Keyword search still works.`,
       );
-      log.error("embedding model failed to load", { error: this.#error.message });
-      this.close();
+      if (!this.#closing) log.error("embedding model failed to load", { error: this.#error.message });
+      void this.close();
       throw this.#error;
     }
   }
 
-  /** Queues texts; whatever is queued while the worker is busy goes out as one batch. */
-  #enqueue(texts: string[]): Promise<Vector[]> {
+  /** Queues texts; queries queued while the worker is busy go out together, before any passage. */
+  #enqueue(texts: string[], query: boolean): Promise<Vector[]> {
     if (!texts.length) return Promise.resolve([]);
+    if (query) this.#lastQuery = performance.now();
     return new Promise((resolve, reject) => {
-      this.#queue.push({ texts, resolve, reject });
+      this.#queue.push({ texts, query, sent: 0, vectors: [], resolve, reject });
       this.#pump();
     });
   }
 
   #pump(): void {
-    if (this.#busy || !this.#queue.length) return;
+    if (this.#busy || this.#closing || !this.#queue.length) return;
     this.#busy = true;
-    const jobs = this.#queue.splice(0, this.#queue.length);
-    const texts = jobs.flatMap((j) => j.texts);
+    // Every queued query, or else the next PASSAGE_SLICE passages (of one job or several).
+    const parts: { job: Pending; from: number; to: number }[] = [];
+    const queries = this.#queue.filter((j) => j.query);
+    if (queries.length) { for (const job of queries) parts.push({ job, from: 0, to: job.texts.length }); }
+    else {
+      let room = performance.now() - this.#lastQuery < INTERACTIVE_MS ? PASSAGE_SLICE : Infinity;
+      for (const job of this.#queue) {
+        if (!room) break;
+        const to = Math.min(job.texts.length, job.sent + room);
+        parts.push({ job, from: job.sent, to });
+        room -= to - job.sent;
+      }
+    }
+    for (const p of parts) p.job.sent = p.to;
+    const texts = parts.flatMap((p) => p.job.texts.slice(p.from, p.to));
+    const settle = (job: Pending, fail?: unknown) => {
+      this.#queue.splice(this.#queue.indexOf(job), 1);
+      fail === undefined ? job.resolve(job.vectors) : job.reject(fail);
+    };
     this.#call<{ vectors: Float32Array; valid: Uint8Array }>({ op: "embed", texts, batch: this.#config.embedBatch })
       .then(({ vectors, valid }) => {
         const dims = this.#model!.dimensions;
-        let offset = 0;
-        for (const job of jobs) {
-          job.resolve(job.texts.map((_, i) => {
-            const row = offset + i;
-            return valid[row] ? vectors.slice(row * dims, (row + 1) * dims) : null;
-          }));
-          offset += job.texts.length;
+        let row = 0;
+        for (const { job, from, to } of parts) {
+          for (let i = from; i < to; i++, row++) {
+            job.vectors[i] = valid[row] ? vectors.slice(row * dims, (row + 1) * dims) : null;
+          }
+          if (to === job.texts.length) settle(job);
         }
       })
       .catch((err) => {
         const e = new SageError("model_unavailable", `embedding failed: ${err instanceof Error ? err.message : err}`);
-        for (const job of jobs) job.reject(e);
+        for (const { job } of parts) if (this.#queue.includes(job)) settle(job, e);
       })
       .finally(() => {
         this.#busy = false;
@@ -173,6 +218,7 @@ export class Embedder {
   }
 
   #call<T>(message: Record<string, unknown>): Promise<T> {
+    if (this.#closing) return Promise.reject(new SageError("model_unavailable", "embedder closed"));
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {

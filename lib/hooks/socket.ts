@@ -1,13 +1,18 @@
 /**
  * Hooks ask a running `sage serve` (Claude Code keeps one per window) to do their work: it has the model loaded
  * and the database open, so a UserPromptSubmit hook gets hybrid recall in milliseconds instead of loading a
- * model. The channel is a Unix socket in SAGE_HOME's 0700 run folder: no TCP port is opened. One server per
- * database answers (the first to bind); when none is running, hooks work directly against the database.
+ * model. The channel is a Unix socket, never a TCP port, in a folder only this user can enter: SAGE_HOME/sockets,
+ * or, when that path is too long for a socket address, /tmp/sage-<uid> (made safely, refused if another user made
+ * it first). The socket is made under umask 077 and set to 0600, and a hook checks the socket, its folder and the
+ * folder above belong to its own user before it sends anything: prompts go to no one else. One server per database
+ * answers (the first to bind); when none is running (or the socket cannot be trusted), hooks work directly against
+ * the database.
  *
  * Protocol: the client writes one JSON line {event, input, project?}; the server answers one JSON line
  * {ok, stdout} or {ok: false, error} and closes.
  */
 import type { Config } from "../config.ts";
+import { ensureOwnHome, ensurePrivateDir, privateMode, runtimeDir, socketPathFits, untrustedSocket } from "../files.ts";
 import { log } from "../log.ts";
 import { shortHash } from "../text/hash.ts";
 
@@ -24,8 +29,18 @@ export type HookReply = { ok: true; stdout: string } | { ok: false; error: strin
 /** The socket for this database: a different DATABASE_URL in the same SAGE_HOME gets its own. */
 export function hookSocketPath(config: Config): string {
   const id = shortHash(config.dbUrl ?? "private-cluster");
-  const path = `${config.home}/run/hooks-${id}.sock`;
-  return new TextEncoder().encode(path).length <= 100 ? path : `/tmp/sage-hooks-${shortHash(config.home)}-${id}.sock`;
+  const path = `${config.home}/sockets/hooks-${id}.sock`;
+  return socketPathFits(path) ? path : `${runtimeDir()}/hooks-${shortHash(config.home)}-${id}.sock`;
+}
+
+/** The socket's folder, made private (see ensurePrivateDir); throws when that cannot be done safely. */
+function prepareSocketDir(config: Config, path: string): void {
+  const dir = path.replace(/\/[^/]*$/, "");
+  if (dir === runtimeDir()) ensurePrivateDir(dir, privateMode());
+  else {
+    ensureOwnHome(config.home);
+    ensurePrivateDir(dir, 0o700);
+  }
 }
 
 export function unixSocketsSupported(): boolean {
@@ -46,19 +61,28 @@ export function serveHooks(config: Config, handle: (req: HookRequest) => Promise
   const tryBind = async () => {
     if (stopped) return;
     try {
-      await Deno.mkdir(path.replace(/\/[^/]*$/, ""), { recursive: true, mode: 0o700 });
+      prepareSocketDir(config, path);
       if (await alive(path)) {
         timer = setTimeout(tryBind, 30_000);
         return;
       }
       await Deno.remove(path).catch(() => {}); // stale, from a server that died
-      listener = Deno.listen({ transport: "unix", path });
+      const umask = Deno.umask(0o077); // no moment when the socket is open to others
+      try {
+        listener = Deno.listen({ transport: "unix", path });
+      } finally {
+        Deno.umask(umask);
+      }
       await Deno.chmod(path, 0o600);
       log.debug("answering hooks", { socket: path });
       for await (const conn of listener) answer(conn, handle);
     } catch (err) {
       if (!stopped) {
-        log.debug("hook socket unavailable; retrying later", { error: (err as Error).message });
+        // Said at warn level: a folder someone else made (or planted) is worth knowing about.
+        log.warn("hook socket unavailable; hooks work without the server; retrying later", {
+          socket: path,
+          error: (err as Error).message,
+        });
         timer = setTimeout(tryBind, 30_000);
       }
     }
@@ -110,9 +134,15 @@ async function answer(conn: Deno.Conn, handle: (req: HookRequest) => Promise<str
  */
 export async function askServer(config: Config, req: HookRequest, timeoutMs: number): Promise<string | null> {
   if (!unixSocketsSupported()) return null;
+  const path = hookSocketPath(config);
+  const untrusted = untrustedSocket(path);
+  if (untrusted) {
+    if (untrusted !== "absent") log.warn("hook socket not trusted; working without the server", { reason: untrusted });
+    return null;
+  }
   let conn: Deno.Conn;
   try {
-    conn = await Deno.connect({ transport: "unix", path: hookSocketPath(config) });
+    conn = await Deno.connect({ transport: "unix", path });
   } catch {
     return null; // no server
   }

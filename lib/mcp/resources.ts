@@ -1,4 +1,4 @@
-/** The resources: sage://status, sage://sessions, sage://memory/{id} (JSON). */
+/** The resources: sage://status, sage://sessions, sage://memory/{id}[?project=…] (JSON). */
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/server/mcp.d.ts"
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetService } from "./tool.ts";
@@ -20,9 +20,13 @@ export function registerResources(server: McpServer, getService: GetService): vo
     mimeType: "application/json",
   }, async (uri: URL) => json(uri, await (await getService()).listSessions({ limit: 50 })));
 
+  // sage://memory/42 reads a memory of the current project; sage://memory/42?project=/path/to/repo, of another.
   server.registerResource("memory", new ResourceTemplate("sage://memory/{id}", { list: undefined }), {
     title: "A memory",
-    description: "One memory by id, as JSON.",
+    description: "One memory of the current project by id, as JSON; add ?project=<path> for another project's.",
     mimeType: "application/json",
-  }, async (uri: URL, { id }: { id: string | string[] }) => json(uri, await (await getService()).get(String(id))));
+  }, async (uri: URL, { id }: { id: string | string[] }) => {
+    const project = uri.searchParams.get("project") ?? undefined;
+    return json(uri, await (await getService()).get(String(id).replace(/\?.*$/, ""), project));
+  });
 }

@@ -12,6 +12,10 @@ export type Args<S extends z.ZodRawShape> = z.infer<z.ZodObject<S>>;
 // ---- shared arguments ----
 
 export const project = z.string().optional().describe("Project to use instead of the current one (a repository path).");
+/** For tools that act on one memory or session by id: ids outside the current project are only reached by name. */
+export const ownerProject = z.string().optional().describe(
+  "The project the memory belongs to, when it is not the current one (an absolute repository path). Without it, an id from another project is not found.",
+);
 export const allProjects = z.boolean().optional().describe("Search every project instead of only the current one.");
 export const session = z.string().optional().describe("Only memories from this session id.");
 export const tags = z.array(z.string()).optional().describe("Only memories carrying all of these tags.");

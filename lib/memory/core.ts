@@ -108,6 +108,11 @@ export function firstLine(s: string): string {
   return s.split("\n")[0];
 }
 
-export function notFound(id: number): SageError {
-  return new SageError("not_found", `no memory with id ${id}`, "search_memory finds memories and their ids.");
+/** A memory id that is not in the project a call acts on (null: in any project), whether or not another has it. */
+export function notFound(id: number, project: string | null): SageError {
+  return new SageError(
+    "not_found",
+    `no memory with id ${id}${project === null ? "" : ` in project ${project}`}`,
+    "search_memory finds memories and their ids; to act on another project's memory, name its project.",
+  );
 }

@@ -1,4 +1,8 @@
-/** One memory by id: read it, correct it, delete it (or several, by ids or filters, with confirmation). */
+/**
+ * One memory by id: read it, correct it, delete it (or several, by ids or filters, with confirmation). An id acts
+ * on a memory of the current project, or of the project named with it: an id from another project's search (or a
+ * guessed one) is "not found" here unless that project is named, so no call reaches across projects by accident.
+ */
 import {
   deleteByIds,
   getMemories,
@@ -17,10 +21,12 @@ import { type Core, notFound } from "./core.ts";
 import { filtersOf } from "./query.ts";
 import { makeDraft } from "./save.ts";
 import { checkSupersedable, checkSupersedes, supersede } from "./supersede.ts";
-import { checkId, checkKind, checkMetadata, checkTags } from "./validate.ts";
+import { checkBool, checkId, checkKind, checkMetadata, checkTags } from "./validate.ts";
 
 export interface UpdateInput {
   id: unknown;
+  /** The project the memory belongs to: the current one unless named. */
+  project?: unknown;
   content?: unknown;
   kind?: unknown;
   tags?: unknown;
@@ -42,12 +48,13 @@ export interface DeleteInput {
   confirm?: unknown;
 }
 
-export async function getMemory(core: Core, idInput: unknown): Promise<MemoryDetail> {
+export async function getMemory(core: Core, idInput: unknown, projectInput?: unknown): Promise<MemoryDetail> {
   const id = checkId(idInput);
+  const project = core.scope.projectOf(projectInput);
   // Waits for a model still loading: before it is known, every memory would look unembedded.
   const modelKey = (await core.model("search", []))?.key ?? null;
-  const m = await core.db((db) => getMemoryDetail(db, id, modelKey));
-  if (!m) throw notFound(id);
+  const m = await core.db((db) => getMemoryDetail(db, id, project, modelKey));
+  if (!m) throw notFound(id, project);
   return m;
 }
 
@@ -59,8 +66,9 @@ export async function updateMemoryById(core: Core, input: UpdateInput): Promise<
   ) {
     throw invalid("nothing to update: give content, kind, tags, metadata or supersedes");
   }
-  const [current] = await core.db((db) => getMemories(db, [id]));
-  if (!current) throw notFound(id);
+  const project = core.scope.projectOf(input.project);
+  const [current] = (await core.db((db) => getMemories(db, [id]))).filter((m) => m.project === project);
+  if (!current) throw notFound(id, project);
   const olds = checkSupersedes(input.supersedes);
   await checkSupersedable(core, current.project, olds, id);
   const patch: MemoryPatch = {};
@@ -94,7 +102,7 @@ export async function updateMemoryById(core: Core, input: UpdateInput): Promise<
       return m;
     })
   );
-  if (!updated) throw notFound(id);
+  if (!updated) throw notFound(id, project);
   if (olds.length) await supersede(core, id, current.project, olds);
   return updated;
 }
@@ -107,29 +115,45 @@ export async function deleteMemories(
   core: Core,
   input: DeleteInput,
 ): Promise<{ deleted: number[]; not_found: number[] }> {
-  const filterGiven = ["project", "all_projects", "session", "tags", "kinds", "before", "after"]
+  // With id or ids, `project` names the project they belong to, and `all_projects: true` any project (`sage delete`
+  // passes it: its ids come from the user's own `sage view` of every project); on their own they are filters.
+  const byId = input.id !== undefined || input.ids !== undefined;
+  const filterGiven = ["session", "tags", "kinds", "before", "after", ...(byId ? [] : ["all_projects"])]
     .some((k) => (input as Record<string, unknown>)[k] !== undefined);
   if (input.confirm !== undefined && typeof input.confirm !== "boolean") throw invalid("confirm must be true or false");
   if (input.id !== undefined && (input.ids !== undefined || filterGiven)) {
     throw invalid("give either id, or ids, or filters, not several");
   }
+  const idScope = () => {
+    if (!checkBool("all_projects", input.all_projects)) return core.scope.projectOf(input.project);
+    if (input.project !== undefined) throw invalid("give project or all_projects, not both");
+    return null;
+  };
   if (input.id !== undefined) {
     const id = checkId(input.id);
-    const deleted = await core.db((db) => deleteByIds(db, [id]));
-    if (!deleted.length) throw notFound(id);
+    const project = idScope();
+    const deleted = await core.db((db) => deleteByIds(db, [id], project));
+    if (!deleted.length) throw notFound(id, project);
     return { deleted, not_found: [] };
   }
   let targets: number[];
+  let project: string | null;
   let notFoundIds: number[] = [];
   if (input.ids !== undefined) {
     if (!Array.isArray(input.ids) || !input.ids.length) throw invalid("ids must be a non-empty list of memory ids");
     if (filterGiven) throw invalid("give either ids or filters, not both");
     const ids = [...new Set(input.ids.map((v) => checkId(v, "ids[]")))];
-    const found = new Set((await core.db((db) => getMemories(db, ids))).map((m) => m.id));
+    const scope = project = idScope();
+    const found = new Set(
+      (await core.db((db) => getMemories(db, ids))).filter((m) => scope === null || m.project === scope).map((m) =>
+        m.id
+      ),
+    );
     targets = ids.filter((i) => found.has(i));
     notFoundIds = ids.filter((i) => !found.has(i));
-  } else if (filterGiven) {
+  } else if (filterGiven || input.project !== undefined) {
     const filters = filtersOf(core, input);
+    project = filters.project;
     targets = await core.db((db) => listIds(db, filters));
   } else {
     throw invalid("say what to delete: id, ids, or filters (project, session, tags, kinds, before, after)");
@@ -140,6 +164,6 @@ export async function deleteMemories(
       "Repeat the call with confirm: true to delete them.",
     );
   }
-  const deleted = targets.length ? await core.db((db) => deleteByIds(db, targets)) : [];
+  const deleted = targets.length ? await core.db((db) => deleteByIds(db, targets, project)) : [];
   return { deleted, not_found: notFoundIds };
 }

@@ -59,7 +59,7 @@ export class MemoryService {
 
   async close(): Promise<void> {
     this.#stopBackfill?.();
-    this.#core.embedder.close();
+    await this.#core.embedder.close();
     await this.#core.conn.close();
   }
 
@@ -77,7 +77,7 @@ export class MemoryService {
     recallUseCase.digest(this.#core, input);
 
   // one memory
-  get = (id: unknown): Promise<MemoryDetail> => edit.getMemory(this.#core, id);
+  get = (id: unknown, project?: unknown): Promise<MemoryDetail> => edit.getMemory(this.#core, id, project);
   update = (input: edit.UpdateInput): Promise<Memory> => edit.updateMemoryById(this.#core, input);
   delete = (input: edit.DeleteInput): Promise<{ deleted: number[]; not_found: number[] }> =>
     edit.deleteMemories(this.#core, input);

@@ -18,6 +18,8 @@ import { checkBool, checkLimit, checkSessionId, checkText } from "./validate.ts"
 export interface SessionRef {
   id?: unknown;
   name?: unknown;
+  /** The project the session belongs to: the current one unless named. */
+  project?: unknown;
 }
 
 export type SessionInfo = Session & {
@@ -52,7 +54,8 @@ export async function switchSession(core: Core, input: SessionRef): Promise<Sess
 export async function sessionInfo(core: Core, input: SessionRef): Promise<SessionInfo> {
   const named = input.id !== undefined || input.name !== undefined;
   if (!named && !core.scope.session) throw invalid("there is no current session yet; give an id, or create one");
-  const s = await findSession(core, named ? input : { id: core.scope.session });
+  // The current session is whichever was made current, in whatever project.
+  const s = await findSession(core, named ? input : { id: core.scope.session }, !named);
   const stats = await core.db((db) => sessionKinds(db, s.id));
   const kinds: Record<string, number> = {};
   for (const r of stats) kinds[r.kind] = r.n;
@@ -77,22 +80,23 @@ export async function listSessions(
   return list.map((s) => ({ ...s, current: s.id === core.scope.session }));
 }
 
-async function findSession(core: Core, input: SessionRef): Promise<Session> {
+/** A session by id or name, of the current project or the one named (`anyProject`: the current session's own). */
+async function findSession(core: Core, input: SessionRef, anyProject = false): Promise<Session> {
+  const project = core.scope.projectOf(input.project);
   if (input.id !== undefined && input.id !== null) {
     const id = checkSessionId(input.id, "id");
     const s = await core.db((db) => getSession(db, id));
-    if (!s) {
+    if (!s || (!anyProject && s.project !== project)) {
       throw new SageError(
         "not_found",
-        `no session with id ${id}`,
-        "manage_session with action list shows the sessions.",
+        `no session with id ${id} in project ${project}`,
+        "manage_session with action list shows the sessions; to use another project's session, name its project.",
       );
     }
     return s;
   }
   if (input.name === undefined || input.name === null) throw invalid("give the session's id or name");
   const name = checkText("name", input.name, 200).trim();
-  const project = core.scope.project;
   const found = await core.db((db) => findSessionsByName(db, project, name));
   if (!found.length) throw new SageError("not_found", `no session named "${name}" in project ${project}`);
   return found[0]; // the most recently used of that name

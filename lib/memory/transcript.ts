@@ -7,8 +7,10 @@
  * subagent's own transcript), meta entries, slash-command echoes and compaction summaries.
  *
  * Entries are read from a byte offset, so a long session is parsed incrementally; a half-written last line is
- * left for next time.
+ * left for next time. A transcript is outside input: a line that is not JSON, or JSON that is not an entry (null, a
+ * number, fields of the wrong type), is skipped, never allowed to stop the capture.
  */
+import { isRealDate } from "./validate.ts";
 
 export interface Turn {
   /** uuid of the user entry that opened the turn: the turn's identity across hook runs. */
@@ -43,8 +45,8 @@ interface Entry {
 }
 
 interface Block {
-  type?: string;
-  text?: string;
+  type: string;
+  text: string;
   name?: string;
   id?: string;
   input?: Record<string, unknown>;
@@ -58,55 +60,108 @@ const MAX_SUBAGENT_ANSWER = 600;
 
 /** Parses `bytes` (the file from `offset` on) into turns. */
 export function parseTranscript(bytes: Uint8Array, offset = 0): ParseResult {
-  const turns: Turn[] = [];
-  const dec = new TextDecoder();
-  let current: (Turn & { parts: string[]; taskIds: Set<string>; lastStop?: string | null }) | null = null;
-  const finish = () => {
+  const parser = new TranscriptParser(offset);
+  const turns = parser.feed(bytes);
+  turns.push(...parser.finish());
+  return { turns, end: parser.end };
+}
+
+type OpenTurn = Turn & { parts: string[]; taskIds: Set<string>; lastStop?: string | null };
+
+/**
+ * The same, fed slice by slice (a line may span slices): `feed` returns the turns a later prompt has closed, so a
+ * long transcript is read in bounded steps without reading anything twice; `finish` returns the turn still open.
+ */
+export class TranscriptParser {
+  /** Byte offset just after the last complete line read. */
+  end: number;
+  #pending: Uint8Array[] = [];
+  #current: OpenTurn | null = null;
+  readonly #dec = new TextDecoder();
+
+  constructor(offset = 0) {
+    this.end = offset;
+  }
+
+  /** Where the turn still open started (a later capture reads from there), or null when none is open. */
+  get openStart(): number | null {
+    return this.#current?.start ?? null;
+  }
+
+  feed(chunk: Uint8Array): Turn[] {
+    const out: Turn[] = [];
+    let bytes = chunk;
+    if (this.#pending.length) {
+      // A long line goes on: its pieces are kept apart until its end comes (joining them at every slice would
+      // copy a 30 MB line over and over).
+      if (chunk.indexOf(10) < 0) {
+        this.#pending.push(chunk.slice());
+        return out;
+      }
+      const parts = [...this.#pending, chunk];
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) bytes.set(p, o), o += p.length;
+      this.#pending = [];
+    }
+    let pos = 0;
+    while (pos < bytes.length) {
+      const nl = bytes.indexOf(10, pos);
+      if (nl < 0) break; // a line still being written, or going on in the next slice
+      const lineStart = this.end;
+      const line = this.#dec.decode(bytes.subarray(pos, nl)).trim();
+      this.end += nl + 1 - pos;
+      pos = nl + 1;
+      if (line) this.#entry(line, lineStart, out);
+    }
+    if (pos < bytes.length) this.#pending = [bytes.slice(pos)];
+    return out;
+  }
+
+  finish(): Turn[] {
+    const out: Turn[] = [];
+    this.#close(out);
+    return out;
+  }
+
+  #close(out: Turn[]): void {
+    const current = this.#current;
     if (!current) return;
     const { parts, taskIds: _t, lastStop, ...turn } = current;
     turn.response = parts.join("\n").replace(/\n{3,}/g, "\n\n").trim();
     turn.complete = turn.complete || lastStop === "end_turn";
-    turns.push(turn);
-    current = null;
-  };
+    out.push(turn);
+    this.#current = null;
+  }
 
-  let pos = 0;
-  let end = 0;
-  while (pos < bytes.length) {
-    const nl = bytes.indexOf(10, pos);
-    if (nl < 0) break; // a line still being written
-    const lineStart = pos;
-    const line = dec.decode(bytes.subarray(pos, nl)).trim();
-    pos = nl + 1;
-    end = pos;
-    if (!line) continue;
-    let entry: Entry;
+  #entry(line: string, lineStart: number, out: Turn[]): void {
+    let entry: Entry | null;
     try {
-      entry = JSON.parse(line);
+      entry = entryOf(JSON.parse(line));
     } catch {
-      continue; // a damaged line must not stop the capture
+      return; // a damaged line must not stop the capture
     }
-    // Any JSON value that is not an entry (`null`, a number, a list) is skipped like a damaged line.
-    if (!entry || typeof entry !== "object" || entry.isSidechain || !entry.message) continue;
+    if (!entry || entry.isSidechain || !entry.message) return;
+    const current = this.#current;
     if (entry.type === "user") {
       // A slash command ends the turn before it: what the assistant says next answers the command (its isMeta
       // expansion), not the previous prompt. Without this, the command's output was appended to the previous
       // turn whenever both were read in one pass (a PreCompact, a Stop that re-reads the last turn, a backlog).
       if (current && isCommandEcho(entry)) {
         current.complete = true;
-        finish();
-        continue;
+        this.#close(out);
+        return;
       }
       const prompt = promptText(entry);
       if (prompt !== null) {
         if (current) current.complete = true; // a new prompt ends the previous turn
-        finish();
-        current = {
-          uuid: entry.uuid ?? `offset-${offset + lineStart}`,
+        this.#close(out);
+        this.#current = {
+          uuid: entry.uuid ?? `offset-${lineStart}`,
           timestamp: entry.timestamp ?? new Date().toISOString(),
           prompt,
           response: "",
-          start: offset + lineStart,
+          start: lineStart,
           complete: false,
           parts: [],
           taskIds: new Set(),
@@ -115,9 +170,8 @@ export function parseTranscript(bytes: Uint8Array, offset = 0): ParseResult {
         addToolResults(entry, current.parts, current.taskIds);
       }
     } else if (entry.type === "assistant" && current && !entry.isApiErrorMessage) {
-      const blocks = asBlocks(entry.message.content);
-      for (const b of blocks) {
-        if (b.type === "text" && b.text?.trim()) current.parts.push(b.text.trim());
+      for (const b of asBlocks(entry.message.content)) {
+        if (b.type === "text" && b.text.trim()) current.parts.push(b.text.trim());
         else if (b.type === "tool_use") {
           current.parts.push(toolLine(b));
           if (b.name === "Task" || b.name === "Agent") current.taskIds.add(b.id ?? "");
@@ -126,8 +180,6 @@ export function parseTranscript(bytes: Uint8Array, offset = 0): ParseResult {
       current.lastStop = entry.message.stop_reason ?? current.lastStop;
     }
   }
-  finish();
-  return { turns, end: offset + end };
 }
 
 /** The text of a real prompt, or null for tool results, meta entries, command echoes and summaries. */
@@ -184,9 +236,46 @@ function resultText(content: unknown): string {
   return asBlocks(content).filter((b) => b.type === "text").map((b) => b.text ?? "").join("\n");
 }
 
+/** The entry's fields Sage reads, each of the type it expects (a field of another type counts as absent). */
+function entryOf(value: unknown): Entry | null {
+  if (!isObject(value)) return null;
+  const m = value.message;
+  const time = value.timestamp;
+  return {
+    type: str(value.type),
+    uuid: str(value.uuid) || undefined,
+    timestamp: typeof time === "string" && isRealDate(time) && !Number.isNaN(Date.parse(time)) ? time : undefined,
+    isSidechain: Boolean(value.isSidechain),
+    isMeta: Boolean(value.isMeta),
+    isCompactSummary: Boolean(value.isCompactSummary),
+    isApiErrorMessage: Boolean(value.isApiErrorMessage),
+    message: isObject(m)
+      ? { role: str(m.role), content: m.content, stop_reason: typeof m.stop_reason === "string" ? m.stop_reason : null }
+      : undefined,
+  };
+}
+
 function asBlocks(content: unknown): Block[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
-  return Array.isArray(content) ? content.filter((b) => b && typeof b === "object") as Block[] : [];
+  if (!Array.isArray(content)) return [];
+  return content.filter(isObject).map((b) => ({
+    type: str(b.type),
+    text: str(b.text),
+    name: str(b.name) || undefined,
+    id: str(b.id) || undefined,
+    input: isObject(b.input) ? b.input : {},
+    tool_use_id: str(b.tool_use_id) || undefined,
+    content: b.content,
+    is_error: b.is_error === true,
+  }));
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v : "";
 }
 
 function firstLine(s: string, max: number): string {

@@ -20,6 +20,7 @@ import {
   memoryMarkdown,
   parseImportLine,
   sessionLine,
+  withoutValues,
 } from "./transfer_format.ts";
 
 const IMPORT_BATCH = 200;
@@ -101,7 +102,7 @@ export async function importLines(
         line: lineNo,
       });
     } catch (err) {
-      errors.push(err instanceof SageError ? err.message : String(err));
+      errors.push(err instanceof SageError ? err.message : `line ${lineNo}: ${(err as Error).name}`);
       if (errors.length >= 20) break;
     }
   }
@@ -118,7 +119,7 @@ export async function importLines(
       links.push({ draft, fileId: r.id, supersededBy: r.superseded_by });
     } catch (err) {
       if (!(err instanceof SageError)) throw err;
-      errors.push(`line ${line}: ${err.message}`);
+      errors.push(`line ${line}: ${withoutValues(err.message)}`);
     }
   }
   if (errors.length) throw invalid(`import rejected, nothing was stored:\n${errors.join("\n")}`);

@@ -96,7 +96,9 @@ export function parseImportLine(line: string, lineNo: number, defaultProject: st
   try {
     raw = JSON.parse(line);
   } catch (err) {
-    throw at(`not valid JSON (${(err as Error).message})`);
+    // The parser's message quotes the line; only where it broke is said.
+    const pos = (err as Error).message.match(/at position (\d+)/)?.[1];
+    throw at(`not valid JSON${pos ? ` (at character ${Number(pos) + 1})` : ""}`);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw at(`expected a JSON object, got ${typeName(raw)}`);
@@ -119,7 +121,7 @@ export function parseImportLine(line: string, lineNo: number, defaultProject: st
         updated_at,
       };
     }
-    if (type !== "memory") throw invalid(`type must be "memory" or "session", got ${JSON.stringify(type)}`);
+    if (type !== "memory") throw invalid("type must be memory or session");
     return {
       type,
       id: r.id === undefined || r.id === null ? undefined : checkId(r.id),
@@ -138,9 +140,17 @@ export function parseImportLine(line: string, lineNo: number, defaultProject: st
       },
     };
   } catch (err) {
-    if (err instanceof SageError) throw at(err.message);
+    if (err instanceof SageError) throw at(withoutValues(err.message));
     throw err;
   }
+}
+
+/**
+ * A validator's message without the value it quotes (", got "…"", a quoted tag or path): an import error names the
+ * line and the reason, never what the line held, which may be someone's secret.
+ */
+export function withoutValues(message: string): string {
+  return message.split("\n")[0].replace(/[,;] got .*$/, "").replace(/"(?:[^"\\]|\\.)*"…?/g, "(value not shown)");
 }
 
 function checkTimestamp(field: string, value: unknown): string | undefined {
@@ -153,9 +163,7 @@ function checkTimestamp(field: string, value: unknown): string | undefined {
       `${field} must be an ISO 8601 time such as 2026-11-20T14:03:07.123456Z, got ${JSON.stringify(value)}`,
     );
   }
-  if (!isRealDate(value) || Number.isNaN(new Date(value).getTime())) {
-    throw invalid(`${field} is not a real date: ${value}`);
-  }
+  if (!isRealDate(value) || Number.isNaN(new Date(value).getTime())) throw invalid(`${field} is not a real date`);
   // No zone given: UTC (never the database session's time zone).
   if (/(Z|[+-]\d{2}:?\d{2})$/.test(value)) return value;
   return `${value.length === 10 ? `${value}T00:00:00` : value}Z`;

@@ -77,6 +77,8 @@ export class RawServer {
   readonly child: Deno.ChildProcess;
   readonly spawnedAt = performance.now();
   readonly stdoutBytes: Uint8Array[] = [];
+  /** Every frame the server wrote, in order (replies with a null id included). */
+  readonly frames: RpcMessage[] = [];
   stderrText = "";
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #buffer = "";
@@ -114,6 +116,7 @@ export class RawServer {
         } catch {
           continue; // reported by checkStdout
         }
+        this.frames.push(message);
         if (typeof message.id === "number") {
           this.#arrived.set(message.id, { message, at: performance.now() });
           this.#waiting.get(message.id)?.(message);

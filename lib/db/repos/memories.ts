@@ -142,12 +142,18 @@ export async function getMemories(q: Queryable, ids: number[]): Promise<Memory[]
   return res.rows;
 }
 
-export async function getMemoryDetail(q: Queryable, id: number, model: string | null): Promise<MemoryDetail | null> {
+/** One memory with its hash and embedding state; null when there is none with that id in `project`. */
+export async function getMemoryDetail(
+  q: Queryable,
+  id: number,
+  project: string,
+  model: string | null,
+): Promise<MemoryDetail | null> {
   const res = await q.query<MemoryDetail & { chunks: number }>(
     `SELECT ${MEMORY_COLUMNS}, m.content_hash,
             (SELECT count(*)::int FROM memory_vectors v WHERE v.memory_id = m.id AND v.model = $2) AS chunks
-     FROM memories m WHERE m.id = $1`,
-    [id, model ?? ""],
+     FROM memories m WHERE m.id = $1 AND m.project = $3`,
+    [id, model ?? "", project],
   );
   const row = res.rows[0];
   if (!row) return null;
@@ -215,11 +221,15 @@ export async function countBySession(q: Queryable, f: SearchFilters): Promise<Ma
   return new Map(res.rows.map((r) => [r.s, r.n]));
 }
 
-/** Deletes memories; returns the ids that existed, ascending (RETURNING alone has no order). */
-export async function deleteByIds(q: Queryable, ids: number[]): Promise<number[]> {
+/**
+ * Deletes memories of `project` (null: of any project); returns the ids that existed there, ascending (RETURNING
+ * alone has no order).
+ */
+export async function deleteByIds(q: Queryable, ids: number[], project: string | null): Promise<number[]> {
   const res = await q.query<{ id: number }>(
-    "WITH d AS (DELETE FROM memories WHERE id = ANY($1::bigint[]) RETURNING id) SELECT id FROM d ORDER BY id",
-    [ids],
+    `WITH d AS (DELETE FROM memories WHERE id = ANY($1::bigint[]) AND ($2::text IS NULL OR project = $2) RETURNING id)
+     SELECT id FROM d ORDER BY id`,
+    [ids, project],
   );
   return res.rows.map((r) => r.id);
 }

@@ -6,11 +6,14 @@ export const deleteMemory = defineTool({
   name: "delete_memory",
   title: "Delete memories",
   description:
-    "Delete one memory by id, or several by ids or filters (session, tags, kinds, time range, project). Deleting more than one requires confirm: true; without it nothing is deleted and the error says how many would be.",
+    "Delete one memory by id, or several by ids or filters (session, tags, kinds, time range, project). Ids act on memories of the current project, of the project given with them, or of any project with all_projects: true; otherwise an id from another project is reported as not found. Deleting more than one requires confirm: true; without it nothing is deleted and the error says how many would be.",
   input: {
     id: z.number().int().optional().describe("Delete this one memory."),
     ids: z.array(z.number().int()).optional().describe("Delete these memories."),
     ...filters,
+    project: filters.project.describe(
+      "With id or ids: the project they belong to (default: the current one). Without: delete by this project.",
+    ),
     confirm: z.boolean().optional().describe("Must be true to delete more than one memory."),
   },
   output: deleteResult,

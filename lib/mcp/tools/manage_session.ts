@@ -7,12 +7,14 @@ export const manageSession = defineTool({
   name: "manage_session",
   title: "Manage sessions",
   description:
-    "Sessions group memories (one per conversation). create: start a new session and make it current; switch: make an existing one current (by id or name); info: details of a session (default: current); list: recent sessions of the project.",
+    "Sessions group memories (one per conversation). create: start a new session and make it current; switch: make an existing one current (by id or name); info: details of a session (default: current); list: recent sessions of the project. switch and info find sessions of the current project, or of the project given.",
   input: {
     action: z.enum(["create", "switch", "info", "list"]),
     id: z.string().optional().describe("Session id (switch, info; optional for create)."),
     name: z.string().optional().describe("Session name (create, or switch/info by name)."),
-    project,
+    project: project.describe(
+      "create: the new session's project; switch, info: the project the session belongs to; list: whose sessions (default: the current project).",
+    ),
     all_projects: allProjects.describe("list: sessions of every project."),
     limit: z.number().int().optional().describe("list: how many, 1–200 (default 20)."),
   },

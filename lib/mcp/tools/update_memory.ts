@@ -1,16 +1,17 @@
 import { z } from "zod";
 import { formatMemory } from "../../format.ts";
 import { KINDS } from "../../types.ts";
-import { memoryResult, metadata } from "../schemas.ts";
+import { memoryResult, metadata, ownerProject } from "../schemas.ts";
 import { defineTool } from "../tool.ts";
 
 export const updateMemory = defineTool({
   name: "update_memory",
   title: "Update a memory",
   description:
-    "Correct or refine a memory by id: new content, kind, tags or metadata (only what is given changes; metadata is replaced as a whole), or mark older memories it replaces (supersedes).",
+    "Correct or refine a memory by id: new content, kind, tags or metadata (only what is given changes; metadata is replaced as a whole), or mark older memories it replaces (supersedes). The memory must belong to the current project, or to the project given.",
   input: {
     id: z.number().int().describe("The memory id."),
+    project: ownerProject,
     content: z.string().optional().describe("The new text."),
     kind: z.enum(KINDS).optional(),
     tags: z.array(z.string()).optional().describe("The new tag list (replaces the old one)."),
