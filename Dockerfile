@@ -48,7 +48,7 @@ RUN set -eu; \
       lib=$(ls node_modules/.deno/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v*/linux/*/libonnxruntime.so.*); \
       cp -L $lib /out/usr/local/lib/; \
       deno compile --allow-all --frozen --no-check \
-        --include lib/embed/worker.ts --include db --include models/default --exclude $lib \
+        --include lib/cli/main.ts --include lib/embed/worker.ts --include db --include models/default --exclude $lib \
         --output /out/usr/local/bin/sage main.ts; \
     fi; \
     /out/usr/local/bin/sage --version; \

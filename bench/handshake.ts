@@ -5,12 +5,23 @@
  *   ready        database up and migrated, the model (e5-sized) loading in the background;
  *   unreachable  the database URL points at a socket where no server listens;
  *   creating     no database URL and an empty SAGE_HOME: Sage creates its private cluster (initdb, start,
- *                CREATE DATABASE, migrations) while answering.
+ *                CREATE DATABASE, migrations) while answering;
+ *   bare         the floor: bench/bare_server.ts, a bare MCP server with the same SDK and one tool.
  * Optionally also spawn → first `search_memory` reply: when the first useful answer arrives (cold start).
  */
 import { loadConfig } from "../lib/config.ts";
 import { stopCluster } from "../lib/db/cluster.ts";
-import { sageArgs, type Stats, stats } from "./support.ts";
+import { REPO, sageArgs, type Stats, stats } from "./support.ts";
+
+/** The floor scenario's command: a bare SDK server under `deno run`, as the `./sage` script runs Sage. */
+export const BARE_SERVER_ARGS = [
+  "run",
+  "--quiet",
+  "--allow-all",
+  "--config",
+  `${REPO}/deno.json`,
+  `${REPO}/bench/bare_server.ts`,
+];
 
 export interface HandshakeResult {
   scenario: string;
@@ -40,6 +51,8 @@ const SEARCH = JSON.stringify({
 export interface Scenario {
   name: string;
   runs: number;
+  /** The command's arguments to Deno (default: `sage serve` from this checkout). */
+  args?: string[];
   /** The environment of run i (a fresh SAGE_HOME per run, …). */
   envFor: (i: number) => Promise<Record<string, string>>;
   /** Also time the first search_memory reply. */
@@ -53,7 +66,7 @@ async function once(s: Scenario, i: number): Promise<[number, number, number | u
   const env = await s.envFor(i);
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: sageArgs("serve"),
+    args: s.args ?? sageArgs("serve"),
     env,
     clearEnv: true,
     stdin: "piped",

@@ -5,7 +5,7 @@
  */
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/server/mcp.d.ts"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { VERSION } from "../version.ts";
+import { INSTRUCTIONS, SERVER_INFO } from "./identity.ts";
 import { registerPrompts } from "./prompts.ts";
 import { registerResources } from "./resources.ts";
 import type { GetService, Tool } from "./tool.ts";
@@ -19,11 +19,6 @@ import { saveConversation } from "./tools/save_conversation.ts";
 import { saveMemory } from "./tools/save_memory.ts";
 import { searchMemory } from "./tools/search_memory.ts";
 import { updateMemory } from "./tools/update_memory.ts";
-
-const INSTRUCTIONS = `Sage is long-term memory that persists across Claude Code sessions, scoped to the current project.
-- Before starting work on a topic, call get_context (or search_memory) to recall earlier decisions, preferences and findings.
-- Save what a future session would want to know with save_memory: decisions and their reasons (kind "decision"), user preferences ("preference"), facts about the project ("fact"), open work ("task"). One self-contained idea per memory.
-- Cite memories you rely on as [memory:ID].`;
 
 /** In the order `tools/list` shows them. */
 const TOOLS: Tool[] = [
@@ -44,10 +39,7 @@ const TOOLS: Tool[] = [
  * Sage's start-up time, and `initialize` must not wait for them).
  */
 export function createMcpServer(getService: GetService): McpServer {
-  const server = new McpServer(
-    { name: "sage", version: VERSION, title: "Sage — long-term memory" },
-    { instructions: INSTRUCTIONS, capabilities: { logging: {} } },
-  );
+  const server = new McpServer({ ...SERVER_INFO }, { instructions: INSTRUCTIONS, capabilities: { logging: {} } });
   for (const tool of TOOLS) tool(server, getService);
   registerPrompts(server, getService);
   registerResources(server, getService);

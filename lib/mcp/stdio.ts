@@ -7,7 +7,8 @@
  * sees EOF): one JSON-RPC message per line, read as bytes, and per the JSON-RPC 2.0 spec a line that is not JSON gets
  * -32700 and one that is not a request, notification or response gets -32600, with the request's id when it has
  * one. A line over MAX_LINE_BYTES is skipped without being held in memory and answered -32600. Requests other than
- * `ping` before `initialize` has been answered are refused (MCP lifecycle).
+ * `ping` before `initialize` has been answered are refused (MCP lifecycle). What lib/mcp/handshake.ts read before the
+ * SDK loaded is read first, and its early answer to `initialize` is not sent twice.
  */
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/server/mcp.d.ts"
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -16,6 +17,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/types.d.ts"
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { log } from "../log.ts";
+import { type EarlyStart, takeEarlyStart } from "./handshake.ts";
 
 /**
  * Longest line accepted. The largest legitimate request (save_conversation with two texts at the default 200,000
@@ -67,7 +69,7 @@ export function runStdio(
       }
     }
     // Claude Code ends a server by closing its stdin; a client that stops reading stdout ends it too.
-    const transport = new LineTransport((why) => void shutdown(why));
+    const transport = new LineTransport((why) => void shutdown(why), takeEarlyStart());
     server.connect(transport).then(() => log.debug("serving MCP on stdio"));
   });
 }
@@ -80,13 +82,25 @@ class LineTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   readonly #onEnd: (why: string) => void;
+  readonly #early: EarlyStart | null;
   #initializeId: Id | undefined;
   #initialized = false;
+  /** The id of an `initialize` the handshake answered: the SDK's own reply to it is not sent again. */
+  #answered: Id | undefined;
   #closed = false;
   #writing: Promise<void> = Promise.resolve();
+  // The line being read: its pieces so far, their size, or (over the limit) its head and length.
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  #skipped: { head: Uint8Array; bytes: number } | null = null;
 
-  constructor(onEnd: (why: string) => void) {
+  constructor(onEnd: (why: string) => void, early: EarlyStart | null) {
     this.#onEnd = onEnd;
+    this.#early = early;
+    if (early?.answered !== undefined) {
+      this.#answered = this.#initializeId = early.answered;
+      this.#initialized = true;
+    }
   }
 
   start(): Promise<void> {
@@ -98,7 +112,13 @@ class LineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    const m = message as { id?: Id; result?: unknown };
+    const m = message as { id?: Id; result?: unknown; error?: { message?: string } };
+    if (this.#answered !== undefined && m.id === this.#answered && (m.result !== undefined || m.error)) {
+      this.#answered = undefined;
+      // Only a client whose request the handshake's check accepted and the SDK's schema did not: say so.
+      if (m.error) log.warn("initialize was answered early but the SDK refused it", { error: m.error.message });
+      return this.#writing;
+    }
     if (!this.#initialized && m.result !== undefined && m.id === this.#initializeId) this.#initialized = true;
     const bytes = new TextEncoder().encode(`${JSON.stringify(message)}\n`);
     this.#writing = this.#writing.then(() => this.#writeAll(bytes));
@@ -124,38 +144,47 @@ class LineTransport implements Transport {
     }
   }
 
-  /** Splits stdin into lines without ever holding more than MAX_LINE_BYTES of one; EOF ends the server. */
+  /** Reads stdin (after what the handshake read) line by line; EOF ends the server. */
   async #read(): Promise<void> {
+    if (this.#early) {
+      this.#feed(this.#early.pending);
+      if (this.#early.ended) return this.#onEnd("stdin closed");
+    }
     const buf = new Uint8Array(256 * 1024);
-    let parts: Uint8Array[] = [];
-    let size = 0;
-    let skipped: { head: Uint8Array; bytes: number } | null = null;
     while (true) {
       const n = await Deno.stdin.read(buf);
       if (n === null) break;
-      let chunk = buf.subarray(0, n);
-      while (chunk.length) {
-        const nl = chunk.indexOf(10);
-        const piece = nl < 0 ? chunk : chunk.subarray(0, nl);
-        if (skipped) skipped.bytes += piece.length;
-        else if (size + piece.length > MAX_LINE_BYTES) {
-          skipped = { head: concat([...parts, piece]).slice(0, HEAD_BYTES), bytes: size + piece.length };
-          parts = [];
-          size = 0;
-        } else {
-          parts.push(piece.slice()); // `buf` is reused by the next read
-          size += piece.length;
-        }
-        if (nl < 0) break;
-        if (skipped) this.#tooLarge(skipped.head, skipped.bytes);
-        else this.#line(concat(parts));
-        parts = [];
-        size = 0;
-        skipped = null;
-        chunk = chunk.subarray(nl + 1);
-      }
+      this.#feed(buf.subarray(0, n));
     }
     this.#onEnd("stdin closed");
+  }
+
+  /** Splits input into lines without ever holding more than MAX_LINE_BYTES of one. */
+  #feed(input: Uint8Array): void {
+    let chunk = input;
+    while (chunk.length) {
+      const nl = chunk.indexOf(10);
+      const piece = nl < 0 ? chunk : chunk.subarray(0, nl);
+      if (this.#skipped) this.#skipped.bytes += piece.length;
+      else if (this.#size + piece.length > MAX_LINE_BYTES) {
+        this.#skipped = {
+          head: concat([...this.#parts, piece]).slice(0, HEAD_BYTES),
+          bytes: this.#size + piece.length,
+        };
+        this.#parts = [];
+        this.#size = 0;
+      } else {
+        this.#parts.push(piece.slice()); // the read buffer is reused by the next read
+        this.#size += piece.length;
+      }
+      if (nl < 0) break;
+      if (this.#skipped) this.#tooLarge(this.#skipped.head, this.#skipped.bytes);
+      else this.#line(concat(this.#parts));
+      this.#parts = [];
+      this.#size = 0;
+      this.#skipped = null;
+      chunk = chunk.subarray(nl + 1);
+    }
   }
 
   #line(bytes: Uint8Array): void {
