@@ -1,7 +1,8 @@
 /**
- * Handshake: spawn `sage serve` → `initialize` reply, and → first `tools/list` reply, measured on raw pipes
- * (no client library in the timing). Each run is a fresh process. The database connection and the model load
- * start in the background, so these times must not depend on them; the scenarios prove it:
+ * Handshake: spawn `sage serve` → `initialize` reply, and → first `tools/list` reply, measured on raw pipes (the
+ * tests' raw client, tests/support/rpc.ts: no client library in the timing). Each run is a fresh process. The
+ * database connection and the model load start in the background, so these times must not depend on them; the
+ * scenarios prove it:
  *   ready        database up and migrated, the model (e5-sized) loading in the background;
  *   unreachable  the database URL points at a socket where no server listens;
  *   creating     no database URL and an empty SAGE_HOME: Sage creates its private cluster (initdb, start,
@@ -11,6 +12,7 @@
  */
 import { loadConfig } from "../lib/config.ts";
 import { stopCluster } from "../lib/db/cluster.ts";
+import { RpcProcess } from "../tests/support/rpc.ts";
 import { REPO, sageArgs, type Stats, stats } from "./support.ts";
 
 /** The floor scenario's command: a bare SDK server under `deno run`, as the `./sage` script runs Sage. */
@@ -33,20 +35,15 @@ export interface HandshakeResult {
   first_search_ok?: boolean;
 }
 
-const INIT = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
-});
-const INITIALIZED = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
-const LIST = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
-const SEARCH = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 3,
-  method: "tools/call",
-  params: { name: "search_memory", arguments: { query: "why did the staging deploy fail after the migration" } },
-});
+const INITIALIZE = {
+  protocolVersion: "2025-06-18",
+  capabilities: {},
+  clientInfo: { name: "bench", version: "1" },
+};
+const SEARCH = {
+  name: "search_memory",
+  arguments: { query: "why did the staging deploy fail after the migration" },
+};
 
 export interface Scenario {
   name: string;
@@ -64,50 +61,21 @@ export interface Scenario {
 /** One fresh `sage serve`: [initialize ms, tools/list ms, first search ms | undefined, search ok]. */
 async function once(s: Scenario, i: number): Promise<[number, number, number | undefined, boolean]> {
   const env = await s.envFor(i);
-  const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: s.args ?? sageArgs("serve"),
-    env,
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const enc = new TextEncoder();
-  // Claude Code writes initialize as soon as it has spawned the process.
-  await writer.write(enc.encode(INIT + "\n"));
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  const nextReply = async (id: number) => {
-    while (true) {
-      while (!buf.includes("\n")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error("server closed stdout");
-        buf += value;
-      }
-      const at = buf.indexOf("\n");
-      const msg = JSON.parse(buf.slice(0, at));
-      buf = buf.slice(at + 1);
-      if (msg.id === id) return msg; // notifications and logging messages are skipped
-    }
-  };
+  const p = new RpcProcess(Deno.execPath(), s.args ?? sageArgs("serve"), { env, cwd: REPO });
   try {
-    const r1 = await nextReply(1);
-    const init = performance.now() - t0;
+    // Claude Code writes initialize as soon as it has spawned the process.
+    const r1 = await p.call(1, "initialize", INITIALIZE);
     if (!r1.result) throw new Error(`bad initialize reply: ${JSON.stringify(r1)}`);
-    await writer.write(enc.encode(INITIALIZED + "\n" + LIST + "\n"));
-    const r2 = await nextReply(2);
-    const list = performance.now() - t0;
+    await p.notify("notifications/initialized");
+    const r2 = await p.call(2, "tools/list");
     if (!r2.result?.tools) throw new Error(`bad tools/list reply: ${JSON.stringify(r2)}`);
+    const [init, list] = [p.replyTime(1)!, p.replyTime(2)!];
     if (!s.firstSearch) return [init, list, undefined, true];
-    await writer.write(enc.encode(SEARCH + "\n"));
-    const r3 = await nextReply(3);
-    return [init, list, performance.now() - t0, !!r3.result && !r3.result.isError];
+    const r3 = await p.call(3, "tools/call", SEARCH, 120_000);
+    const ok = !!r3.result && !(r3.result as { isError?: boolean }).isError;
+    return [init, list, p.replyTime(3)!, ok];
   } finally {
-    await writer.close().catch(() => {});
-    await reader.cancel().catch(() => {});
-    await child.status;
+    await p.close();
     await s.after?.(env);
   }
 }

@@ -39,7 +39,7 @@ async function withServer(fn: (s: RawServer) => Promise<void>): Promise<void> {
     await fn(s);
   } finally {
     const status = await s.close();
-    assert.equal(status.code, 0, s.stderrText);
+    assert.equal(status.code, 0, s.stderr);
   }
 }
 

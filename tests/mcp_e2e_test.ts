@@ -630,11 +630,11 @@ Deno.test({
     assert.ok(assertPureStdout(noDb) >= 5);
     assert.equal(assertPureStdout(ownCluster), 2);
     // The failures were logged, on stderr.
-    assert.match(badModel.stderrText, /sage (error|warn): .*model/);
-    assert.match(noDb.stderrText, /sage (warn|error|debug): .*database/);
+    assert.match(badModel.stderr, /sage (error|warn): .*model/);
+    assert.match(noDb.stderr, /sage (warn|error|debug): .*database/);
   } catch (err) {
     console.error(
-      `stderr (model):\n${badModel.stderrText}\nstderr (db):\n${noDb.stderrText}\nstderr (own):\n${ownCluster.stderrText}`,
+      `stderr (model):\n${badModel.stderr}\nstderr (db):\n${noDb.stderr}\nstderr (own):\n${ownCluster.stderr}`,
     );
     throw err;
   } finally {

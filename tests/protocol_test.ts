@@ -123,7 +123,7 @@ Deno.test({
     assert.equal(ended.code, 0);
     pureStdout(cut);
   } catch (err) {
-    console.error(`stderr:\n${server.stderrText.slice(-3000)}\n${cut.stderrText.slice(-3000)}`);
+    console.error(`stderr:\n${server.stderr.slice(-3000)}\n${cut.stderr.slice(-3000)}`);
     throw err;
   } finally {
     kill(server);
@@ -183,7 +183,7 @@ Deno.test({
     const frames = pureStdout(server);
     assert.equal(frames.length, 6 + cases.length, "one reply per line, no more");
   } catch (err) {
-    console.error(`stderr:\n${server.stderrText.slice(-3000)}`);
+    console.error(`stderr:\n${server.stderr.slice(-3000)}`);
     throw err;
   } finally {
     kill(server);

@@ -4,7 +4,8 @@
  * carries no ps).
  */
 import assert from "node:assert/strict";
-import { concatBytes, runCommand } from "../support/process.ts";
+import { runCommand } from "../support/process.ts";
+import { type RpcMessage, RpcProcess, type ToolResult } from "../support/rpc.ts";
 
 export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -143,49 +144,14 @@ export async function imageLabel(image: string, label: string): Promise<string> 
 
 // ---- JSON-RPC over a child's STDIO -------------------------------------------------------------------------------
 
-export interface RpcMessage {
-  jsonrpc: string;
-  id?: number | string | null;
-  result?: Record<string, unknown>;
-  error?: { code: number; message: string };
-  method?: string;
-}
+export type { RpcMessage, ToolResult };
 
-export interface ToolResult {
-  content: { type: string; text?: string }[];
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-}
-
-/**
- * A process spoken to in newline-delimited JSON-RPC, as Claude Code does. Every stdout byte is kept, so a check can
- * prove that nothing but JSON-RPC frames ever reached it, from the first byte.
- */
-export class Rpc {
-  readonly child: Deno.ChildProcess;
-  readonly spawnedAt = performance.now();
-  readonly stdoutChunks: Uint8Array[] = [];
-  stderr = "";
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #buffer = "";
+/** The run script (or any command) spoken to as Claude Code does, with the checks' helpers on top. */
+export class Rpc extends RpcProcess {
   #nextId = 1;
-  #waiting = new Map<number, { resolve: (m: RpcMessage) => void; reject: (e: Error) => void }>();
-  #ended = false;
-  #arrived = new Map<number, { message: RpcMessage; at: number }>();
-  #done: Promise<void>;
 
   constructor(command: string, args: string[], options: { env: Record<string, string>; cwd?: string }) {
-    this.child = new Deno.Command(command, {
-      args,
-      env: options.env,
-      clearEnv: true,
-      cwd: options.cwd ?? ROOT,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#writer = this.child.stdin.getWriter();
-    this.#done = Promise.all([this.#readStdout(), this.#readStderr()]).then(() => {});
+    super(command, args, { env: options.env, cwd: options.cwd ?? ROOT });
   }
 
   /** The run script (default command: serve) for this volume. */
@@ -194,69 +160,9 @@ export class Rpc {
     return new Rpc(command, args, { env: scriptEnv(volume, options.env), cwd: options.cwd });
   }
 
-  async #readStdout(): Promise<void> {
-    const text = new TextDecoder(); // lenient here; checkStdout() is strict over the kept bytes
-    for await (const chunk of this.child.stdout) {
-      this.stdoutChunks.push(chunk);
-      this.#buffer += text.decode(chunk, { stream: true });
-      let nl;
-      while ((nl = this.#buffer.indexOf("\n")) >= 0) {
-        const line = this.#buffer.slice(0, nl);
-        this.#buffer = this.#buffer.slice(nl + 1);
-        let message: RpcMessage;
-        try {
-          message = JSON.parse(line);
-        } catch {
-          continue; // reported by checkStdout()
-        }
-        if (typeof message.id === "number") {
-          this.#arrived.set(message.id, { message, at: performance.now() });
-          this.#waiting.get(message.id)?.resolve(message);
-          this.#waiting.delete(message.id);
-        }
-      }
-    }
-    // stdout closed: whatever is still waiting will never get a reply.
-    this.#ended = true;
-    for (const w of this.#waiting.values()) w.reject(new Error(`the process ended; stderr:\n${this.stderr}`));
-    this.#waiting.clear();
-  }
-
-  async #readStderr(): Promise<void> {
-    const text = new TextDecoder();
-    for await (const chunk of this.child.stderr) this.stderr += text.decode(chunk, { stream: true });
-  }
-
-  async #send(message: Record<string, unknown>): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode(`${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`));
-  }
-
-  /** Sends a request and waits for its reply. */
-  async request(method: string, params: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<RpcMessage> {
-    const id = this.#nextId++;
-    const reply = new Promise<RpcMessage>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no reply to ${method} (#${id}) within ${timeoutMs} ms; stderr:\n${this.stderr}`)),
-        timeoutMs,
-      );
-      this.#waiting.set(id, {
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
-    if (this.#ended) this.#waiting.get(id)!.reject(new Error("the process has ended"));
-    else await this.#send({ id, method, params }).catch((e) => this.#waiting.get(id)?.reject(e));
-    return await reply;
-  }
-
-  async notify(method: string, params: Record<string, unknown> = {}): Promise<void> {
-    await this.#send({ method, params });
+  /** Sends a request (the next id) and waits for its reply. */
+  request(method: string, params: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<RpcMessage> {
+    return this.call(this.#nextId++, method, params, timeoutMs);
   }
 
   /** The MCP handshake; returns ms from spawn to the `initialize` reply. */
@@ -296,25 +202,12 @@ export class Rpc {
     return hits.map((h) => h.id);
   }
 
-  /** Closes stdin (how Claude Code ends a server) and waits for the process and its pipes. */
-  async close(): Promise<Deno.CommandStatus> {
-    await this.#writer.close().catch(() => {});
-    return await this.wait();
-  }
-
-  /** Waits for the process to end by itself. */
-  async wait(): Promise<Deno.CommandStatus> {
-    const status = await this.child.status;
-    await this.#done;
-    return status;
-  }
-
   /**
    * Asserts that stdout, from its first byte, is nothing but newline-terminated JSON-RPC 2.0 messages in valid UTF-8
    * (a banner, a log line or a PostgreSQL message would fail it). Returns how many messages there were.
    */
   checkStdout(): number {
-    const bytes = concatBytes(this.stdoutChunks);
+    const bytes = this.stdout();
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     assert.ok(text.length > 0, `nothing on stdout; stderr:\n${this.stderr}`);
     assert.equal(text[0], "{", `stdout does not start with a JSON-RPC message: ${JSON.stringify(text.slice(0, 200))}`);
