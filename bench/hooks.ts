@@ -5,8 +5,10 @@
  * holding 1,000 memories. Prints median and p95 per case; the last line is the JSON of all figures.
  */
 import { parseArgs } from "node:util";
+import { runCommand } from "../tests/support/process.ts";
+import { RpcProcess } from "../tests/support/rpc.ts";
 import { writeTinyModel } from "../tests/support/tiny_model.ts";
-import { machine, REPO, round, startBench, type Stats, stats, syntheticJsonl, table } from "./support.ts";
+import { machine, REPO, round, sageArgs, startBench, type Stats, stats, syntheticJsonl, table } from "./support.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { model: { type: "string" }, runs: { type: "string" } } });
 const runs = Number(values.runs ?? 30);
@@ -32,16 +34,9 @@ try {
   };
   const file = `${bench.root}/memories.jsonl`;
   await Deno.writeTextFile(file, syntheticJsonl(1000, PROJECT).join("\n") + "\n");
-  const sage = (args: string[], stdin: "piped" | "null" = "piped") =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "--allow-all", "--config", `${REPO}/deno.json`, `${REPO}/main.ts`, ...args],
-      env,
-      clearEnv: true,
-      stdin,
-      stdout: "piped",
-      stderr: "null",
-    });
-  if (!(await sage(["import", file], "null").output()).success) throw new Error("import failed");
+  if ((await runCommand(Deno.execPath(), sageArgs("import", file), { env, cwd: REPO })).code !== 0) {
+    throw new Error("import failed");
+  }
   const transcript = `${bench.root}/transcript.jsonl`;
   await Deno.writeTextFile(transcript, "");
   let turn = 0;
@@ -79,18 +74,7 @@ try {
 
   const hook = async (event: string, stdin: string): Promise<number> => {
     const t0 = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "--allow-all", "--config", `${REPO}/deno.json`, `${REPO}/main.ts`, "hook", event],
-      env,
-      clearEnv: true,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-    await child.output();
+    await runCommand(Deno.execPath(), sageArgs("hook", event), { env, cwd: REPO, stdin });
     return performance.now() - t0;
   };
   const measure = async (event: string, stdin: () => Promise<string> | string): Promise<Stats> => {
@@ -113,16 +97,13 @@ try {
   };
   console.error("warm (a sage serve answers) …");
   // A server as Claude Code runs it: stdin held open, initialize sent.
-  const server = sage(["serve"]).spawn();
-  const serverIn = server.stdin.getWriter();
-  await serverIn.write(new TextEncoder().encode(
-    JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
-    }) + "\n" + JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n",
-  ));
+  const server = new RpcProcess(Deno.execPath(), sageArgs("serve"), { env, cwd: REPO });
+  await server.call(1, "initialize", {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "bench", version: "1" },
+  });
+  await server.notify("notifications/initialized");
   const socketDir = `${home}/sockets`;
   for (let i = 0; i < 100; i++) { // the server binds its hook socket right after the handshake
     try {
@@ -138,8 +119,7 @@ try {
     SessionStart: await measure("SessionStart", () => input("SessionStart", { source: "startup" })),
     Stop: await measure("Stop", stop),
   };
-  await serverIn.close();
-  await server.status;
+  await server.close();
 
   const rows: (string | number)[][] = [["hook", "mode", "median ms", "p95 ms"]];
   for (const [mode, m] of [["warm", warm], ["direct", direct]] as const) {

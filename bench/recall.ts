@@ -24,6 +24,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
 import { hookSocketPath } from "../lib/hooks/socket.ts";
+import { runCommand } from "../tests/support/process.ts";
 import { childEnv, machine, REPO, round, runSage, sageArgs, startBench, stats, table } from "./support.ts";
 
 // ---- the data ----------------------------------------------------------------------------------------------
@@ -366,28 +367,20 @@ async function main() {
       });
       const logBefore = await Deno.stat(hookLog).then((s) => s.size, () => 0);
       const start = performance.now();
-      const child = new Deno.Command(Deno.execPath(), {
-        args: sageArgs("hook", "UserPromptSubmit"),
+      const out = await runCommand(Deno.execPath(), sageArgs("hook", "UserPromptSubmit"), {
         env: { ...hookEnv, SAGE_PROJECT: projectOf(conversation) },
-        clearEnv: true,
         cwd: root,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(input));
-      await w.close();
-      const out = await child.output();
+        stdin: input,
+      });
       const ms = performance.now() - start;
-      if (!out.success) throw new Error(`sage hook exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+      if (out.code !== 0) throw new Error(`sage hook exited ${out.code}: ${out.stderr}`);
       const logAfter = await Deno.stat(hookLog).then((s) => s.size, () => 0);
       if (logAfter > logBefore) {
         problems++;
         const text = new TextDecoder().decode((await Deno.readFile(hookLog)).subarray(logBefore));
         progress(`hook logged a problem for "${prompt.slice(0, 60)}": ${text.trim().slice(0, 500)}`);
       }
-      return { ...injected(new TextDecoder().decode(out.stdout)), ms };
+      return { ...injected(out.stdout), ms };
     };
     const turnsOf = (ids: number[]) =>
       ids.map((id) => {

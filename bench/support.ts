@@ -8,6 +8,7 @@ import pg from "pg";
 import { loadConfig } from "../lib/config.ts";
 import { clusterPaths, ensureCluster, stopCluster } from "../lib/db/cluster.ts";
 import { configureLog } from "../lib/log.ts";
+import { runCommand } from "../tests/support/process.ts";
 import { mulberry32 } from "../tests/support/tiny_model.ts";
 
 configureLog({ level: "warn" });
@@ -132,19 +133,9 @@ export async function runSage(
   args: string[],
 ): Promise<{ ms: number; stdout: string; stderr: string }> {
   const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: sageArgs(...args),
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const { code, stdout, stderr } = await runCommand(Deno.execPath(), sageArgs(...args), { env, cwd: REPO });
   const ms = performance.now() - t0;
-  const dec = new TextDecoder();
-  const stdout = dec.decode(out.stdout);
-  const stderr = dec.decode(out.stderr);
-  if (!out.success) throw new Error(`sage ${args.join(" ")} failed (${out.code}): ${stderr.slice(-2000)}`);
+  if (code !== 0) throw new Error(`sage ${args.join(" ")} failed (${code}): ${stderr.slice(-2000)}`);
   return { ms, stdout, stderr };
 }
 
