@@ -2,7 +2,7 @@
  * `deno task bench:retrieval --data <file> [--model <dir>] [--mode hybrid|keyword|vector] [--limit N]`
  *
  * The protocol of ../shared/eval/README.md, through Sage's own import and search path (real database, real
- * embedder): every turn of a conversation becomes one memory (project = the conversation id, created_at = the
+ * embedder): every turn of a conversation becomes one memory (project = /eval/<conversation id>, created_at = the
  * turn's time, the turn id in metadata), then each question is asked within its conversation's project.
  * Prints recall@5, recall@10 and MRR overall and per category; the very last line of stdout is one JSON object
  * with the overall figures under "recall@5", "recall@10", "mrr" (per category under "categories").
@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../lib/config.ts";
 import { createService } from "../lib/app.ts";
+import { projectOf } from "./recall.ts";
 import { round, startBench, table } from "./support.ts";
 
 interface EvalFile {
@@ -59,7 +60,7 @@ try {
   const lines = data.conversations.flatMap((c) =>
     c.turns.map((t) =>
       JSON.stringify({
-        project: c.id,
+        project: projectOf(c.id),
         kind: "conversation",
         content: `${t.speaker}: ${t.text}`,
         created_at: t.time,
@@ -82,7 +83,7 @@ try {
   for (const q of data.questions) {
     if (q.evidence.length === 0) continue;
     const t = performance.now();
-    const result = await service.search({ query: q.question, project: q.conversation, limit, mode });
+    const result = await service.search({ query: q.question, project: projectOf(q.conversation), limit, mode });
     latencies.push(performance.now() - t);
     const ranked = result.hits.map((h) => String(h.metadata.turn_id));
     const evidence = new Set(q.evidence);

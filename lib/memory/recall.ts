@@ -39,7 +39,7 @@ export const VECTOR_BAR = 0.5;
 export const TIME_EVIDENCE = 0.2;
 export const AGREEMENT_EVIDENCE = 0.35;
 export const UNKNOWN_NAME_BAR = 0.8;
-export const PICK_SHARE = 0.4;
+export const PICK_SHARE = 0.3;
 export const MAX_ITEMS = 10;
 const MAX_PROMPT_CHARS = 4_000;
 

@@ -195,9 +195,9 @@ function keywordLists(st: Statement, r: CandidateRequest, project: string | null
      FROM memories m CROSS JOIN p
      CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM w WHERE m.terms @@ w.qt) s
      WHERE m.terms @@ (SELECT q FROM wq) AND ${filterSql(filters, st.params)}
-     ORDER BY score DESC, m.created_at DESC LIMIT ${Math.floor(depth)}`;
-  // Ties keep the newest first, as the list's own ORDER BY does.
-  const order = "score DESC, created_at DESC";
+     ORDER BY score DESC, m.created_at DESC, m.id DESC LIMIT ${Math.floor(depth)}`;
+  // Ties keep the newest first (then the highest id, so a list never depends on the plan), as its ORDER BY does.
+  const order = "score DESC, created_at DESC, id DESC";
   st.list("kw", keyword(r.filters, r.depth), "json_build_array(id, score)", order);
   if (r.window) st.list("kw2", keyword(r.window.filters, r.window.depth), "json_build_array(id, score)", order);
 }
