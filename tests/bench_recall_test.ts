@@ -1,7 +1,8 @@
 /**
  * The parts of `bench:recall` whose mistakes would silently skew its numbers: the turns go in through the real
  * `sage import` and come back through `sage export` mapped to the right turn ids, one session per conversation-day;
- * the injected ids are read from a hook's output; an off-topic question is never counted as answerable.
+ * the injected ids are read from a hook's output; an off-topic question is never counted as answerable; and
+ * bench:retrieval runs end to end on a small file.
  */
 import assert from "node:assert/strict";
 import {
@@ -13,7 +14,8 @@ import {
   summarize,
   turnMap,
 } from "../bench/recall.ts";
-import { freshDatabase, runSage, tempDir } from "./support/harness.ts";
+import { freshDatabase, REPO, runSage, sageEnv, tempDir } from "./support/harness.ts";
+import { runCommand } from "./support/process.ts";
 
 const DATA: EvalFile = {
   conversations: [{
@@ -91,4 +93,30 @@ Deno.test("bench:recall: off-topic questions count apart, and a rate over no que
   assert.equal(summarize([outcome(["D1:1"], [])]).false_injection_rate, null);
   assert.equal(summarize([outcome([], [])]).hit_rate, null);
   assert.throws(() => checkEvalFile({ ...DATA, questions: [{ ...DATA.questions[0], evidence: ["D9:9"] }] }), /D9:9/);
+});
+
+Deno.test("bench:retrieval: a small eval file end to end (keyword mode, this suite's database)", async () => {
+  const dir = await tempDir("retrieval");
+  await Deno.writeTextFile(`${dir}/data.json`, JSON.stringify(DATA));
+  const r = await runCommand(
+    Deno.execPath(),
+    [
+      "run",
+      "--quiet",
+      "--allow-all",
+      "--config",
+      `${REPO}/deno.json`,
+      `${REPO}/bench/retrieval.ts`,
+      "--data",
+      `${dir}/data.json`,
+      "--mode",
+      "keyword",
+    ],
+    { env: sageEnv({ DATABASE_URL: await freshDatabase() }), cwd: dir },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  assert.equal(summary.questions, 1);
+  assert.equal(summary.off_topic_questions, 1);
+  assert.equal(summary["recall@5"], 1);
 });
