@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { encodeProjectFolder } from "../lib/memory/transcript_files.ts";
-import { admin, freshDatabase, type RunResult, runSage, tempDir } from "./support/harness.ts";
-import { dbName } from "./support/mcp_client.ts";
+import { freshDatabase, type MemoryRow, memoryRows, type RunResult, runSage, sql, tempDir } from "./support/harness.ts";
 import {
   appendTurn,
   mainSession,
@@ -17,31 +16,6 @@ import {
   toolUse,
   Transcript,
 } from "./support/transcripts.ts";
-
-interface Row {
-  id: number;
-  project: string;
-  session_id: string | null;
-  kind: string;
-  content: string;
-  metadata: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
-
-async function sql<T>(url: string, query: string, values: unknown[] = []): Promise<T[]> {
-  return await admin(async (c) => (await c.query(query, values)).rows as T[], dbName(url));
-}
-
-async function rows(url: string): Promise<Row[]> {
-  return await sql<Row>(
-    url,
-    `SELECT id::int, project, session_id, kind, content, metadata,
-            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
-            updated_at::text AS updated_at
-     FROM sage.memories ORDER BY created_at, id`,
-  );
-}
 
 /** A database, a SAGE_HOME, and a Claude Code folder (CLAUDE_CONFIG_DIR) whose projects/ holds the transcripts. */
 interface World {
@@ -164,7 +138,7 @@ Deno.test("backfill: every transcript as the Stop hook stores it; twice changes 
   assert.deepEqual(first.turns, { found: 7, saved: 7, updated: 0, unchanged: 0, failed: 0 });
   assert.deepEqual(first.projects, { [alpha]: 4, [beta]: 3 });
 
-  const stored = await rows(w.url);
+  const stored = await memoryRows(w.url);
   const ofAlpha = stored.filter((r) => r.project === alpha);
   assert.deepEqual(ofAlpha.map((r) => r.metadata.turn_uuid), ANSWERED(prompts), "project = git root of the cwd");
   assert.ok(ofAlpha.every((r) => r.session_id === SESSION_ID && r.kind === "conversation"));
@@ -180,26 +154,26 @@ Deno.test("backfill: every transcript as the Stop hook stores it; twice changes 
   // Twice: nothing changes, not even updated_at.
   const second = await backfill(w);
   assert.deepEqual(second.turns, { found: 7, saved: 0, updated: 0, unchanged: 7, failed: 0 });
-  assert.deepEqual(await rows(w.url), stored);
+  assert.deepEqual(await memoryRows(w.url), stored);
 
   // The Stop hook on the same transcripts stores exactly what backfill stored…
   const hooked = await world();
   await stopHook(hooked, mainPath, SESSION_ID, `${alpha}/src/deep`);
   await stopHook(hooked, zhPath, zh.t.sessionId, beta);
-  const byHook = await rows(hooked.url);
-  const same = (r: Row) => ({ ...r, id: 0, updated_at: "" });
+  const byHook = await memoryRows(hooked.url);
+  const same = (r: MemoryRow) => ({ ...r, id: 0, updated_at: "" });
   assert.deepEqual(byHook.map(same), stored.map(same), "backfill and the Stop hook disagree");
   // …then backfill after the hook adds nothing,
   const after = await backfill({ ...hooked, claude: w.claude, env: { ...hooked.env, CLAUDE_CONFIG_DIR: w.claude } });
   assert.deepEqual(after.turns, { found: 7, saved: 0, updated: 0, unchanged: 7, failed: 0 });
-  assert.deepEqual(await rows(hooked.url), byHook);
+  assert.deepEqual(await memoryRows(hooked.url), byHook);
   // …and the hook after backfill stores only a turn that is new.
   await stopHook(w, mainPath, SESSION_ID, `${alpha}/src/deep`);
-  assert.deepEqual(await rows(w.url), stored);
+  assert.deepEqual(await memoryRows(w.url), stored);
   const uuid = appendTurn(main, "Add a CHANGELOG entry for the fix.", "Added under Unreleased.");
   await place(w, main, `${alpha}/src/deep`);
   await stopHook(w, mainPath, SESSION_ID, `${alpha}/src/deep`);
-  const grown = await rows(w.url);
+  const grown = await memoryRows(w.url);
   assert.equal(grown.length, 8);
   assert.deepEqual(grown.slice(0, 7), stored);
   assert.equal(grown[7].metadata.turn_uuid, uuid);
@@ -238,14 +212,14 @@ Deno.test("backfill: .sageignore, <private> and secrets, --project, --since, --d
   assert.deepEqual(onlyBeta.turns, { found: 1, saved: 1, updated: 0, unchanged: 0, failed: 0 });
   assert.equal(onlyBeta.transcripts.other_project, 2);
   assert.equal(onlyBeta.transcripts.older, 1);
-  assert.deepEqual((await rows(w.url)).map((r) => r.metadata.turn_uuid), [since]);
+  assert.deepEqual((await memoryRows(w.url)).map((r) => r.metadata.turn_uuid), [since]);
 
   // Everything, found through $HOME/.claude when CLAUDE_CONFIG_DIR is not set.
   await Deno.rename(w.claude, `${w.home}/.claude`);
   const all = await backfill(w, [], { CLAUDE_CONFIG_DIR: "", HOME: w.home });
   assert.deepEqual(all.turns, { found: 9, saved: 8, updated: 0, unchanged: 1, failed: 0 });
   assert.deepEqual(Object.keys(all.projects).sort(), [alpha, beta]);
-  const stored = await rows(w.url);
+  const stored = await memoryRows(w.url);
   assert.ok(stored.some((r) => r.metadata.turn_uuid === before));
   assert.ok(!stored.some((r) => r.project === quiet || r.session_id?.endsWith("quiet")), "an opted-out project's turn");
   // <private> text and secrets: nowhere in any table.
@@ -290,7 +264,7 @@ Deno.test("backfill: a huge transcript is read in slices, a line longer than a s
     const size = (await Deno.stat(path)).size;
     assert.ok(size > 60 * 1024 * 1024, `only ${size} bytes`);
     const stats = await backfill(w);
-    const stored = await rows(w.url);
+    const stored = await memoryRows(w.url);
     const uuids = new Set(stored.map((r) => r.metadata.turn_uuid));
     for (const u of [...first, ...last]) assert.ok(uuids.has(u), `turn ${u} is missing`);
     assert.equal(stored.length, stats.turns.saved);
@@ -327,7 +301,7 @@ Deno.test("backfill: a bad folder or flag is a clear error, exit 2, and nothing 
     w.url,
     "SELECT to_regclass('sage.memories') IS NOT NULL AS migrated",
   );
-  if (migrated) assert.deepEqual(await rows(w.url), []);
+  if (migrated) assert.deepEqual(await memoryRows(w.url), []);
 });
 
 Deno.test("backfill: SessionStart and status offer it when Claude Code kept transcripts of a project with no memories", async () => {
@@ -380,5 +354,5 @@ Deno.test("backfill: a transcript that records no folder goes to the project its
   await Deno.writeTextFile(`${dir}/${t.sessionId}.jsonl`, t.text());
   const stats = await backfill(w);
   assert.deepEqual(stats.projects, { [gamma]: 1 });
-  assert.deepEqual((await rows(w.url)).map((r) => [r.project, r.metadata.turn_uuid]), [[gamma, uuid]]);
+  assert.deepEqual((await memoryRows(w.url)).map((r) => [r.project, r.metadata.turn_uuid]), [[gamma, uuid]]);
 });

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
 import { hookSocketPath } from "../lib/hooks/socket.ts";
 import { parseTranscript, TranscriptParser } from "../lib/memory/transcript.ts";
-import { admin, freshDatabase, type RunResult, sageArgs, sageEnv, tempDir } from "./support/harness.ts";
-import { connectSage, dbName, type SageClient } from "./support/mcp_client.ts";
+import { admin, dbName, freshDatabase, type RunResult, sageArgs, sageEnv, tempDir } from "./support/harness.ts";
+import { connectSage, type SageClient } from "./support/mcp_client.ts";
 import { appendTurn, mainSession, SESSION_ID, text, toolUse, Transcript } from "./support/transcripts.ts";
 
 interface Setup {

@@ -4,14 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { VERSION } from "../lib/version.ts";
-import { admin, freshDatabase, type RunResult, runSage, tempDir } from "./support/harness.ts";
-import { dbName } from "./support/mcp_client.ts";
-
-type Row = Record<string, unknown>;
-
-async function sql<T extends Row = Row>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  return await admin(async (c) => (await c.query(text, values)).rows as T[], dbName(url));
-}
+import { freshDatabase, type RunResult, runSage, sql, tempDir } from "./support/harness.ts";
 
 async function memoryCount(url: string): Promise<number> {
   return (await sql<{ n: number }>(url, "SELECT count(*)::int AS n FROM sage.memories"))[0].n;
@@ -181,10 +174,10 @@ Deno.test("cli: search --json prints one JSON document; --project and --all-proj
   assert.deepEqual(hit.metadata, { by: "ops" });
 
   const b = JSON.parse(there.stdout);
-  assert.deepEqual(b.hits.map((h: Row) => h.project), ["/proj/b"]);
+  assert.deepEqual(b.hits.map((h: Record<string, unknown>) => h.project), ["/proj/b"]);
   const everywhere = JSON.parse(all.stdout);
   assert.equal(everywhere.project, null);
-  assert.deepEqual(everywhere.hits.map((h: Row) => h.project).sort(), ["/proj/a", "/proj/b"]);
+  assert.deepEqual(everywhere.hits.map((h: Record<string, unknown>) => h.project).sort(), ["/proj/a", "/proj/b"]);
   assert.match(text.stdout, /^1 memory for "signing keys" in \/proj\/a/);
   assert.match(text.stdout, new RegExp(`\\[memory:${hit.id}\\]`));
   assert.deepEqual(JSON.parse(none.stdout).hits, []);
@@ -215,7 +208,9 @@ Deno.test("cli: the project is the git root of the working directory", async () 
   succeeded(found, "search in repo");
   const doc = JSON.parse(found.stdout);
   assert.equal(doc.project, repo);
-  assert.deepEqual(doc.hits.map((h: Row) => h.content), ["Saved from a subfolder of the repository."]);
+  assert.deepEqual(doc.hits.map((h: Record<string, unknown>) => h.content), [
+    "Saved from a subfolder of the repository.",
+  ]);
 });
 
 Deno.test("cli: status --json, migrate, reindex and doctor", async () => {

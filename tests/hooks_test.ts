@@ -6,8 +6,17 @@
 import assert from "node:assert/strict";
 import { parseTranscript } from "../lib/memory/transcript.ts";
 import { estimateTokens } from "../lib/text/tokens.ts";
-import { admin, freshDatabase, newService, type RunResult, runSage, tempDir } from "./support/harness.ts";
-import { connectSage, dbName } from "./support/mcp_client.ts";
+import {
+  freshDatabase,
+  type MemoryRow,
+  memoryRows,
+  newService,
+  type RunResult,
+  runSage,
+  sql,
+  tempDir,
+} from "./support/harness.ts";
+import { connectSage } from "./support/mcp_client.ts";
 import {
   appendTurn,
   FIXTURE_DIR,
@@ -20,31 +29,6 @@ import {
   toolUse,
   Transcript,
 } from "./support/transcripts.ts";
-
-interface Row {
-  id: number;
-  project: string;
-  session_id: string | null;
-  kind: string;
-  content: string;
-  metadata: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
-
-async function sql<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  return await admin(async (c) => (await c.query(text, values)).rows as T[], dbName(url));
-}
-
-async function rows(url: string): Promise<Row[]> {
-  return await sql<Row>(
-    url,
-    `SELECT id::int, project, session_id, kind, content, metadata,
-            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
-            updated_at::text AS updated_at
-     FROM sage.memories ORDER BY created_at, id`,
-  );
-}
 
 /** One database, one SAGE_HOME, one git project with a subfolder Claude Code may be started in. */
 interface Setup {
@@ -147,7 +131,7 @@ Deno.test("hooks: Stop stores each answered turn once, as Claude Code's session,
   quiet(await hook(s, "Stop", stop(path), { SAGE_LOG_LEVEL: "debug" }), "Stop");
   assert.match(await hooksLog(s), /hook done .*"event":"Stop","via":"direct"/);
 
-  const stored = await rows(s.url);
+  const stored = await memoryRows(s.url);
   const { t, prompts } = mainSession();
   // Turn 4 only ever got an API error: not a memory.
   const answered = [prompts[0], prompts[1], prompts[2], prompts[4]];
@@ -209,7 +193,7 @@ Deno.test("hooks: <private> text and secrets never reach the database; .sageigno
   const s = await setup();
   const path = await writeTranscript(s, mainSession().t.text());
   quiet(await hook(s, "Stop", stop(path)), "Stop");
-  const smoke = (await rows(s.url)).find((r) => r.content.startsWith(`User: ${PROMPTS.smoke}`))!;
+  const smoke = (await memoryRows(s.url)).find((r) => r.content.startsWith(`User: ${PROMPTS.smoke}`))!;
   assert.match(smoke.content, /postgres:\/\/deploy:\[REDACTED\]@db\.staging\.internal:5432\/app/);
   assert.match(smoke.content, /the API key is \[REDACTED api key\]/);
   assert.ok(smoke.content.includes("Noted: the smoke test will use the staging database"));
@@ -242,7 +226,7 @@ Deno.test("hooks: <private> text and secrets never reach the database; .sageigno
     cwd: other,
   });
   assert.equal(saved.code, 0, saved.stderr);
-  const before = (await rows(s.url)).length;
+  const before = (await memoryRows(s.url)).length;
   const ask = { session_id: "private-now", prompt: "How do deploys of the billing service work?", cwd: other };
   // Separate sessions: a memory is injected once per session (the ledger), and both hooks must show it here.
   const [open, openStart] = await Promise.all([
@@ -263,7 +247,7 @@ Deno.test("hooks: <private> text and secrets never reach the database; .sageigno
   quiet(captured, "Stop in an opted-out project");
   quiet(asked, "UserPromptSubmit in an opted-out project");
   quiet(started, "SessionStart in an opted-out project");
-  assert.equal((await rows(s.url)).length, before, "an opted-out project's turns were stored");
+  assert.equal((await memoryRows(s.url)).length, before, "an opted-out project's turns were stored");
 });
 
 Deno.test("hooks: the same Stop ten times stores each turn once; a new turn is stored alone", async () => {
@@ -274,7 +258,7 @@ Deno.test("hooks: the same Stop ten times stores each turn once; a new turn is s
   const burst = await Promise.all([1, 2, 3, 4].map(() => hook(s, "Stop", stop(path))));
   burst.forEach((r, i) => quiet(r, `Stop #${i + 1}`));
   for (let i = 5; i <= 10; i++) quiet(await hook(s, "Stop", stop(path)), `Stop #${i}`);
-  const first = await rows(s.url);
+  const first = await memoryRows(s.url);
   assert.equal(first.length, 4);
   assert.equal(new Set(first.map((r) => r.metadata.turn_uuid)).size, 4);
   assert.equal((await hooksLog(s)).includes(" error:"), false, await hooksLog(s));
@@ -286,7 +270,7 @@ Deno.test("hooks: the same Stop ten times stores each turn once; a new turn is s
   );
   await Deno.writeTextFile(path, t.text());
   quiet(await hook(s, "Stop", stop(path)), "Stop after a new turn");
-  const second = await rows(s.url);
+  const second = await memoryRows(s.url);
   assert.equal(second.length, 5);
   assert.deepEqual(second.slice(0, 4), first, "earlier turns were changed");
   assert.equal(second[4].metadata.turn_uuid, uuid);
@@ -295,7 +279,7 @@ Deno.test("hooks: the same Stop ten times stores each turn once; a new turn is s
     "User: Add a CHANGELOG entry for the migration fix.\n\nAssistant: Added under Unreleased: migrations create the schema first.",
   );
   quiet(await hook(s, "SessionEnd", { ...stop(path), reason: "prompt_input_exit" }), "SessionEnd");
-  assert.deepEqual(await rows(s.url), second, "SessionEnd after everything was captured changed something");
+  assert.deepEqual(await memoryRows(s.url), second, "SessionEnd after everything was captured changed something");
 });
 
 Deno.test("hooks: a half-written last line stores whole turns only; the rest once the line is complete", async () => {
@@ -311,14 +295,14 @@ Deno.test("hooks: a half-written last line stores whole turns only; the rest onc
   await Deno.writeFile(path, full.subarray(0, cut));
 
   quiet(await hook(s, "Stop", stop(path)), "Stop on a half-written transcript");
-  const partial = await rows(s.url);
+  const partial = await memoryRows(s.url);
   assert.deepEqual(partial.map((r) => r.metadata.turn_uuid), [prompts[0], prompts[1], prompts[2]]);
   assert.ok(partial.every((r) => r.metadata.partial === undefined));
   assert.ok(!partial.some((r) => r.content.includes(PROMPTS.passed)), "the cut-off turn was stored");
 
   await Deno.writeFile(path, full);
   quiet(await hook(s, "Stop", stop(path)), "Stop once the line is complete");
-  const after = await rows(s.url);
+  const after = await memoryRows(s.url);
   assert.deepEqual(after.map((r) => r.metadata.turn_uuid), [prompts[0], prompts[1], prompts[2], prompts[4]]);
   assert.deepEqual(after.slice(0, 3), partial);
   assert.equal(after[3].content, `User: ${PROMPTS.passed}\n\nAssistant: 是的，数据库迁移的测试全部通过了。`);
@@ -330,7 +314,7 @@ Deno.test("hooks: PreCompact mid-answer stores the turn as partial; Stop later c
   const final = t.entries.findIndex((e) => JSON.stringify(e).includes("Found it: migration 0002"));
   const path = await writeTranscript(s, t.text(0, final));
   quiet(await hook(s, "PreCompact", { ...stop(path), trigger: "auto", custom_instructions: "" }), "PreCompact");
-  const [partial, ...none] = await rows(s.url);
+  const [partial, ...none] = await memoryRows(s.url);
   assert.equal(none.length, 0);
   assert.equal(partial.metadata.turn_uuid, prompts[0]);
   assert.equal(partial.metadata.partial, true);
@@ -339,7 +323,7 @@ Deno.test("hooks: PreCompact mid-answer stores the turn as partial; Stop later c
 
   await Deno.writeTextFile(path, t.text());
   quiet(await hook(s, "Stop", stop(path)), "Stop");
-  const after = await rows(s.url);
+  const after = await memoryRows(s.url);
   assert.equal(after.length, 4);
   const done = after.find((r) => r.metadata.turn_uuid === prompts[0])!;
   assert.equal(done.id, partial.id, "the partial memory was not updated in place");
@@ -370,7 +354,7 @@ Deno.test("hooks: a /compact typed after an answer stores that answer whole; an 
       custom_instructions: "",
     }),
   ]).then((rs) => rs.forEach((r) => quiet(r, "PreCompact")));
-  const bySession = Object.fromEntries((await rows(s.url)).map((r) => [r.session_id, r]));
+  const bySession = Object.fromEntries((await memoryRows(s.url)).map((r) => [r.session_id, r]));
   assert.equal(bySession["compact-manual"].metadata.partial, undefined, "a finished answer was stored as partial");
   assert.equal(bySession["compact-auto"].metadata.partial, true);
   assert.ok(bySession["compact-manual"].content.endsWith("exponential backoff."));
@@ -389,11 +373,11 @@ Deno.test("hooks: Stop before Claude Code flushed the answer keeps the final tex
   // With last_assistant_message: stored complete at once, and not doubled once the entry is flushed.
   const a = await writeTranscript(s, t.text(0, finalIndex), "a.jsonl");
   quiet(await hook(s, "Stop", stop(a, "flush-a", { last_assistant_message: finalText })), "Stop (a)");
-  const [early] = (await rows(s.url)).filter((r) => r.session_id === "flush-a");
+  const [early] = (await memoryRows(s.url)).filter((r) => r.session_id === "flush-a");
   assert.ok(early.content.endsWith(finalText), early.content);
   await Deno.writeTextFile(a, t.text(0, next + 1));
   quiet(await hook(s, "Stop", stop(a, "flush-a")), "Stop (a) again");
-  const [again] = (await rows(s.url)).filter((r) => r.session_id === "flush-a");
+  const [again] = (await memoryRows(s.url)).filter((r) => r.session_id === "flush-a");
   assert.deepEqual(again, early, "the flushed final entry changed (or doubled) the stored turn");
 
   // Without it: stored as far as the file goes, then updated in place when the next event reads it again.
@@ -401,11 +385,11 @@ Deno.test("hooks: Stop before Claude Code flushed the answer keeps the final tex
   const other = { ...s, project: `${s.home}/repo-b`, cwd: `${s.home}/repo-b` };
   await Deno.mkdir(`${other.project}/.git`, { recursive: true });
   quiet(await hook(other, "Stop", stop(b, "flush-b")), "Stop (b)");
-  const [before] = (await rows(s.url)).filter((r) => r.session_id === "flush-b");
+  const [before] = (await memoryRows(s.url)).filter((r) => r.session_id === "flush-b");
   assert.ok(!before.content.includes("Found it"));
   await Deno.writeTextFile(b, t.text());
   quiet(await hook(other, "Stop", stop(b, "flush-b")), "Stop (b) again");
-  const after = (await rows(s.url)).filter((r) => r.session_id === "flush-b");
+  const after = (await memoryRows(s.url)).filter((r) => r.session_id === "flush-b");
   assert.equal(after.length, 4);
   assert.equal(after[0].id, before.id);
   assert.ok(after[0].content.endsWith(finalText), after[0].content);
@@ -418,7 +402,7 @@ Deno.test("hooks: a session that only ever got API errors stores nothing", async
     await hook(s, "SessionEnd", { ...stop(path, "d2b43846-8a40-4f7e-aa0b-19d43fe9640f"), reason: "other" }),
     "SessionEnd",
   );
-  assert.deepEqual(await rows(s.url), []);
+  assert.deepEqual(await memoryRows(s.url), []);
 });
 
 // ---- recall --------------------------------------------------------------------------------------------------
@@ -432,7 +416,7 @@ Deno.test("hooks: UserPromptSubmit adds relevant memories of other sessions, and
     { env: { ...s.env, SAGE_SESSION: "older" }, cwd: s.project },
   );
   assert.equal(saved.code, 0, saved.stderr);
-  const stored = await rows(s.url);
+  const stored = await memoryRows(s.url);
   const ci = stored.find((r) => r.content.startsWith(`User: ${PROMPTS.ci}`))!;
   const checklist = stored.find((r) => r.kind === "preference")!;
 
@@ -554,7 +538,7 @@ Deno.test("hooks: fail open: bad input, unknown event, no database, unreadable t
     assert.match(added, logged, `${what}: hooks.log got:\n${added}`);
   }
   // Nothing stored (no case may even have needed the schema: a transcript that is not a file is refused first).
-  const stored = await rows(s.url).catch((err) => /does not exist/.test(err.message) ? [] : Promise.reject(err));
+  const stored = await memoryRows(s.url).catch((err) => /does not exist/.test(err.message) ? [] : Promise.reject(err));
   assert.deepEqual(stored, []);
 });
 
@@ -604,8 +588,8 @@ Deno.test("hooks: with sage serve running, hooks are answered by the server, wit
     quiet(viaDirect, "Stop without a server");
     assert.match(await hooksLog(s), /hook done .*"event":"Stop","via":"server"/);
     assert.match(await hooksLog(direct), /hook done .*"event":"Stop","via":"direct"/);
-    const [served, alone] = [await rows(s.url), await rows(direct.url)];
-    const shape = (r: Row, project: string) => ({ ...r, id: 0, updated_at: "", project: r.project === project });
+    const [served, alone] = [await memoryRows(s.url), await memoryRows(direct.url)];
+    const shape = (r: MemoryRow, project: string) => ({ ...r, id: 0, updated_at: "", project: r.project === project });
     assert.deepEqual(served.map((r) => shape(r, s.project)), alone.map((r) => shape(r, direct.project)));
     assert.equal(served.length, 4);
     // The server has the model: its captures are embedded; the direct path stays keyword-only.
@@ -630,7 +614,7 @@ Deno.test("hooks: with sage serve running, hooks are answered by the server, wit
     assert.ok(contextOf(start, "SessionStart").includes("Recent conversations:"));
     quiet(trivial, "a trivial prompt via the server");
     quiet(again, "Stop again via the server");
-    assert.equal((await rows(s.url)).length, 4);
+    assert.equal((await memoryRows(s.url)).length, 4);
     const log = await hooksLog(s);
     for (const event of ["UserPromptSubmit", "SessionStart"]) {
       assert.match(log, new RegExp(`hook done .*"event":"${event}","via":"server"`));
@@ -667,7 +651,7 @@ Deno.test("hooks: a turn stored mid-way loses its partial flag when it completes
       turns: [{ ...turn, complete: true }],
     });
     assert.deepEqual(again, { saved: 0, updated: 1, unchanged: 0 });
-    const [row] = await sql<Row>(t.url, "SELECT metadata FROM sage.memories");
+    const [row] = await sql<MemoryRow>(t.url, "SELECT metadata FROM sage.memories");
     assert.equal(row.metadata.partial, undefined);
     assert.equal(row.metadata.turn_uuid, "turn-1");
   } finally {

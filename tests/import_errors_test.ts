@@ -3,8 +3,7 @@
  * (a broken line of an export is someone's memory, and may hold a secret). A real `sage import` process.
  */
 import assert from "node:assert/strict";
-import { admin, freshDatabase, runSage, tempDir } from "./support/harness.ts";
-import { dbName } from "./support/mcp_client.ts";
+import { admin, dbName, freshDatabase, runSage, tempDir } from "./support/harness.ts";
 
 const SECRET = "hunter2xyz";
 

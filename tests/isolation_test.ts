@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
 import { clusterPaths } from "../lib/db/cluster.ts";
 import { hookSocketPath } from "../lib/hooks/socket.ts";
-import { admin, freshDatabase, ROOT, runSage, sageArgs, sageEnv, tempDir } from "./support/harness.ts";
+import { admin, dbName, freshDatabase, ROOT, runSage, sageArgs, sageEnv, tempDir } from "./support/harness.ts";
 import { removeIfOwnedBy, withLocalUser } from "./support/local_user.ts";
-import { connectSage, dbName, type SageClient } from "./support/mcp_client.ts";
+import { connectSage, type SageClient } from "./support/mcp_client.ts";
 import { appendTurn, SESSION_ID, Transcript } from "./support/transcripts.ts";
 
 const asRoot = Deno.build.os === "linux" && Deno.uid() === 0;

@@ -4,15 +4,10 @@
  * uses raw pipes so it sees every byte.
  */
 import assert from "node:assert/strict";
-import { admin, freshDatabase, MODEL, runSage, tempDir } from "./support/harness.ts";
-import {
-  connectSage,
-  dbName,
-  INITIALIZE_PARAMS,
-  RawServer,
-  type SageClient,
-  type ToolResult,
-} from "./support/mcp_client.ts";
+import { admin, dbName, freshDatabase, MODEL, runSage, sql, tempDir } from "./support/harness.ts";
+import { connectSage, INITIALIZE_PARAMS, RawServer, type SageClient, type ToolResult } from "./support/mcp_client.ts";
+
+type Row = Record<string, unknown>;
 
 const PROJECT = "/e2e/project";
 const OTHER = "/e2e/other";
@@ -29,12 +24,6 @@ const TOOLS = [
   "search_memory",
   "update_memory",
 ];
-
-type Row = Record<string, unknown>;
-
-async function sql<T extends Row = Row>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  return await admin(async (c) => (await c.query(text, values)).rows as T[], dbName(url));
-}
 
 async function memoryCount(url: string): Promise<number> {
   return (await sql<{ n: number }>(url, "SELECT count(*)::int AS n FROM sage.memories"))[0].n;

@@ -7,21 +7,13 @@ import { loadConfig } from "../lib/config.ts";
 import { DbConnection } from "../lib/db/connect.ts";
 import { Database } from "../lib/db/database.ts";
 import { LATEST_VERSION, migrate, type MigrateResult, schemaVersion } from "../lib/db/migrate.ts";
-import { admin, freshDatabase, newService, REPO, ROOT, tempDir } from "./support/harness.ts";
+import { admin, dbName, freshDatabase, newService, REPO, ROOT, sql, tempDir } from "./support/harness.ts";
 
 /** The advisory lock migrations serialise on (lib/db/migrate.ts LOCK_KEY). */
 const MIGRATION_LOCK = 7_351_001;
 
 function test(name: string, fn: () => Promise<void>): void {
   Deno.test({ name: `migrate: ${name}`, fn, sanitizeOps: false, sanitizeResources: false });
-}
-
-function dbName(url: string): string {
-  return decodeURIComponent(url.match(/^postgresql:\/\/[^/]*\/([^?]+)/)![1]);
-}
-
-async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  return await admin(async (c) => (await c.query(text, params)).rows as T[], dbName(url));
 }
 
 /** What the schema consists of, to compare before and after. */

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { isSecretKey, sanitize, sanitizeJson } from "../lib/text/privacy.ts";
-import { admin, freshDatabase, runSage, tempDir } from "./support/harness.ts";
-import { connectSage, dbName } from "./support/mcp_client.ts";
+import { admin, dbName, freshDatabase, runSage, tempDir } from "./support/harness.ts";
+import { connectSage } from "./support/mcp_client.ts";
 import { appendTurn, SESSION_ID, Transcript } from "./support/transcripts.ts";
 
 const AWS_ID = "AKIAIOSFODNN7EXAMPLE";

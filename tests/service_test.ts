@@ -8,7 +8,7 @@ import { SageError } from "../lib/errors.ts";
 import type { MemoryService } from "../lib/memory/service.ts";
 import type { SearchResult } from "../lib/types.ts";
 import { estimateTokens } from "../lib/text/tokens.ts";
-import { admin, newService, tempDir, type TestService } from "./support/harness.ts";
+import { newService, sql, tempDir, type TestService } from "./support/harness.ts";
 import { writeTinyModel } from "./support/tiny_model.ts";
 
 /** Tests share a service whose pool and worker outlive a single test; the last test closes them. */
@@ -29,15 +29,6 @@ async function another(options: Parameters<typeof newService>[0] = {}): Promise<
   const t = await newService({ url: (await main()).url, ...options });
   extra.push(t);
   return t;
-}
-
-function dbName(url: string): string {
-  return decodeURIComponent(url.match(/^postgresql:\/\/[^/]*\/([^?]+)/)![1]);
-}
-
-/** Raw SQL on a test database, bypassing the service. */
-async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  return await admin(async (c) => (await c.query(text, params)).rows as T[], dbName(url));
 }
 
 async function rowCount(url: string): Promise<number> {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { SageError } from "../lib/errors.ts";
 import type { MemoryService } from "../lib/memory/service.ts";
-import { admin, newService, type TestService } from "./support/harness.ts";
+import { newService, sql, type TestService } from "./support/harness.ts";
 
 const open: TestService[] = [];
 
@@ -28,14 +28,6 @@ async function service(options: Parameters<typeof newService>[0] = {}): Promise<
   const t = await newService(options);
   open.push(t);
   return t;
-}
-
-function dbName(url: string): string {
-  return decodeURIComponent(url.match(/^postgresql:\/\/[^/]*\/([^?]+)/)![1]);
-}
-
-async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  return await admin(async (c) => (await c.query(text, params)).rows as T[], dbName(url));
 }
 
 const US = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;

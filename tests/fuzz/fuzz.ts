@@ -18,8 +18,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../lib/config.ts";
 import { hookSocketPath } from "../../lib/hooks/socket.ts";
-import { admin, freshDatabase, sageArgs, sageEnv, tempDir } from "../support/harness.ts";
-import { dbName, INITIALIZE_PARAMS } from "../support/mcp_client.ts";
+import { admin, dbName, freshDatabase, sageArgs, sageEnv, tempDir } from "../support/harness.ts";
+import { INITIALIZE_PARAMS } from "../support/mcp_client.ts";
 import { frame, HOOK_EVENTS, Rand, str, transcript, value } from "./gen.ts";
 
 const { values: opts } = parseArgs({

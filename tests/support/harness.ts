@@ -52,10 +52,42 @@ export function databaseUrl(name: string): string {
   return `postgresql://sage@/${name}?host=${encodeURIComponent(SOCKET)}`;
 }
 
-export function dbNameOf(url: string): string {
+export function dbName(url: string): string {
   const name = url.match(/^postgres(?:ql)?:\/\/[^/]*\/([^?]+)/)?.[1];
   if (!name) throw new Error(`no database name in ${url}`);
   return decodeURIComponent(name);
+}
+
+/** Raw SQL on a test database (by URL), bypassing Sage. */
+export async function sql<T = Record<string, unknown>>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  return await admin(async (c) => (await c.query(text, values)).rows as T[], dbName(url));
+}
+
+/** A memory as the tests read it back from the database. */
+export interface MemoryRow {
+  id: number;
+  project: string;
+  session_id: string | null;
+  kind: string;
+  content: string;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Every memory of a test database, oldest first. */
+export async function memoryRows(url: string): Promise<MemoryRow[]> {
+  return await sql<MemoryRow>(
+    url,
+    `SELECT id::int, project, session_id, kind, content, metadata,
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
+            updated_at::text AS updated_at
+     FROM sage.memories ORDER BY created_at, id`,
+  );
 }
 
 /** A temp folder under the test root. */

@@ -43,16 +43,6 @@ export async function connectSage(env: Record<string, string>): Promise<SageClie
   };
 }
 
-/**
- * The database name in a harness URL (postgresql://sage@/NAME?host=…). Not `new URL()`: a user with an empty
- * host is not a valid WHATWG URL.
- */
-export function dbName(url: string): string {
-  const name = url.match(/^postgres(?:ql)?:\/\/[^/]*\/([^?]+)/)?.[1];
-  if (!name) throw new Error(`no database name in ${url}`);
-  return decodeURIComponent(name);
-}
-
 export type { RpcMessage, ToolResult };
 
 /**
