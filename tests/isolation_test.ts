@@ -11,6 +11,7 @@ import { clusterPaths } from "../lib/db/cluster.ts";
 import { hookSocketPath } from "../lib/hooks/socket.ts";
 import { admin, dbName, freshDatabase, ROOT, runSage, sageArgs, sageEnv, tempDir } from "./support/harness.ts";
 import { removeIfOwnedBy, withLocalUser } from "./support/local_user.ts";
+import { runCommand } from "./support/process.ts";
 import { connectSage, type SageClient } from "./support/mcp_client.ts";
 import { appendTurn, SESSION_ID, Transcript } from "./support/transcripts.ts";
 
@@ -204,29 +205,19 @@ Deno.test({
 }, async () => {
   const base = await passable("umask-");
   const home = `${base}/home`;
-  const umask = async (args: string[], stdin?: string) => {
+  const umask = (args: string[], stdin?: string) => {
     const { command, args: full } = sageArgs(args);
-    const child = new Deno.Command("sh", {
-      args: ["-c", 'umask 000; exec "$@"', "sh", command, ...full],
+    return runCommand("sh", ["-c", 'umask 000; exec "$@"', "sh", command, ...full], {
       env: sageEnv({ SAGE_HOME: home }),
-      clearEnv: true,
       cwd: base,
-      stdin: stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    if (stdin !== undefined) {
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode(stdin));
-      await w.close();
-    }
-    return await child.output();
+      stdin,
+    });
   };
   try {
     await umask(["hook", "SessionStart"], JSON.stringify({ session_id: "x", cwd: base }));
     await umask(["doctor"]);
     const started = await umask(["db", "start"]);
-    assert.ok(started.success, new TextDecoder().decode(started.stderr));
+    assert.equal(started.code, 0, started.stderr);
     assert.deepEqual(writableByOthers(home), []);
     for (const d of [clusterPaths(home).socketDir]) assert.equal((await Deno.stat(d)).mode! & 0o077, 0, d);
   } finally {

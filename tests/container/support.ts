@@ -4,7 +4,7 @@
  * carries no ps).
  */
 import assert from "node:assert/strict";
-import { runCommand } from "../support/process.ts";
+import { runCommand, type RunResult } from "../support/process.ts";
 import { type RpcMessage, RpcProcess, type ToolResult } from "../support/rpc.ts";
 
 export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -44,29 +44,12 @@ export const SCRIPT_COMMAND = PS1 ? ["pwsh", "-NoProfile", "-NonInteractive", "-
 /** Where the long-lived container sees Claude Code's folder: the host path (sh), or /mnt/claude (ps1, as on Windows). */
 export const CLAUDE_MOUNT = PS1 ? "/mnt/claude" : `${HOME}/.claude`;
 
-export interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const dec = new TextDecoder();
+/** A finished command: exit code and output. */
+export type Output = RunResult;
 
 /** Runs the container CLI to completion. */
 export async function cli(args: string[], stdin?: string): Promise<Output> {
-  const child = new Deno.Command(CLI, {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runCommand(CLI, args, { env: Deno.env.toObject(), cwd: Deno.cwd(), stdin });
 }
 
 /** Like cli(), but the command must succeed; returns stdout. */
