@@ -85,6 +85,10 @@ Deno.test("plugin files: one version, hooks.json is HOOK_EVENTS, the run script 
   assert.equal(plugin.name, "sage");
   assert.equal(plugin.version, VERSION, "plugin.json's version must be lib/version.ts VERSION");
   for (const key of ["description", "author", "homepage", "license"]) assert.ok(plugin[key], `plugin.json: ${key}`);
+  // The repository is named in one place for the images (scripts/image.env); the plugin says the same.
+  const source = (await Deno.readTextFile(`${REPO}/scripts/image.env`)).match(/^SAGE_SOURCE=(.+)$/m)?.[1];
+  assert.equal(plugin.homepage, source);
+  assert.equal(plugin.repository, source);
   const market = await readJson(`${REPO}/.claude-plugin/marketplace.json`);
   assert.deepEqual(market.plugins.map((p: { name: string; source: string }) => [p.name, p.source]), [[
     "sage",
