@@ -94,6 +94,9 @@ const HOSTILE_LINES = [
   '{"type":"assistant","message":{"role":"assistant","content":"second answer","stop_reason":"end_turn"}}',
   '{"type":"user","uuid":"u-private","timestamp":"2026-11-20T09:30:00Z","message":{"role":"user","content":"<private>only this</private>"}}',
   '{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"<private>and this</private>"}],"stop_reason":"end_turn"}}',
+  // An id PostgreSQL cannot hold as text (NUL) nor JSON as Unicode (a lone surrogate): found by deno task fuzz.
+  '{"type":"user","uuid":"nul\\u0000id\\ud800","timestamp":"2026-11-20T09:40:00Z","message":{"role":"user","content":"prompt under a NUL id"}}',
+  '{"type":"assistant","message":{"role":"assistant","content":"answer under a NUL id","stop_reason":"end_turn"}}',
 ];
 
 Deno.test("capture: parsing never throws on JSON that is not a transcript entry", () => {
@@ -142,6 +145,8 @@ Deno.test("capture: lines that are JSON but not entries (null, numbers, wrong ty
     `the turn after the hostile lines was not stored:\n${stored.join("\n---\n")}\n${await log(s)}`,
   );
   assert.ok(!stored.join("\n").includes("only this") && !stored.join("\n").includes("and this"));
+  assert.ok(stored.some((c) => c.includes("answer under a NUL id")), await log(s));
+  assert.doesNotMatch(await log(s), /hook failed/);
 
   // The transcript grows: the next Stop stores the new turn (capture did not stop for good).
   const more = new Transcript(SESSION_ID, { start: "2026-11-21T09:00:00Z" });

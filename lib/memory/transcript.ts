@@ -10,6 +10,7 @@
  * left for next time. A transcript is outside input: a line that is not JSON, or JSON that is not an entry (null, a
  * number, fields of the wrong type), is skipped, never allowed to stop the capture.
  */
+import { cleanText } from "../text/clean.ts";
 import { isRealDate } from "./validate.ts";
 
 export interface Turn {
@@ -243,7 +244,8 @@ function entryOf(value: unknown): Entry | null {
   const time = value.timestamp;
   return {
     type: str(value.type),
-    uuid: str(value.uuid) || undefined,
+    // The turn's identity goes to the database as text and JSON: no NUL, no lone surrogate.
+    uuid: cleanText(str(value.uuid)) || undefined,
     timestamp: typeof time === "string" && isRealDate(time) && !Number.isNaN(Date.parse(time)) ? time : undefined,
     isSidechain: Boolean(value.isSidechain),
     isMeta: Boolean(value.isMeta),
