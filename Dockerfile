@@ -31,6 +31,7 @@ COPY . .
 # onnxruntime's library goes on the system loader path instead (/usr/local/lib, ldconfig below), so the add-on loads
 # anyway, and is left out of the binary. sharp (images) is replaced by a stub (scripts/prune-node-modules).
 # `sage selftest` then loads the bundled model and embeds with it: a broken add-on or model fails the build here.
+# Modules Sage loads by a built name (lib/modules.ts; the worker) are named to `deno compile` one by one.
 RUN set -eu; \
     if [ "$SAGE_BUILD" = offline ]; then \
       sh tests/container/offline-build.sh; \
@@ -47,8 +48,9 @@ RUN set -eu; \
       mkdir -p /out/usr/local/bin /out/usr/local/lib; \
       lib=$(ls node_modules/.deno/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v*/linux/*/libonnxruntime.so.*); \
       cp -L $lib /out/usr/local/lib/; \
-      deno compile --allow-all --frozen --no-check \
-        --include lib/cli/main.ts --include lib/embed/worker.ts --include db --include models/default --exclude $lib \
+      modules=$(for f in lib/cli/*.ts lib/app.ts lib/hooks/handlers.ts lib/hooks/socket.ts lib/embed/worker.ts; do \
+        printf -- '--include %s ' "$f"; done); \
+      deno compile --allow-all --frozen --no-check $modules --include db --include models/default --exclude $lib \
         --output /out/usr/local/bin/sage main.ts; \
     fi; \
     /out/usr/local/bin/sage --version; \

@@ -8,7 +8,7 @@ import { REPO } from "./support/harness.ts";
 
 /** Layers, lowest first; a file may import its own layer or lower ones. */
 const LAYERS: [string, RegExp][] = [
-  ["base", /^lib\/(types|errors|log|version|config|project|files)\.ts$|^lib\/text\//],
+  ["base", /^lib\/(types|errors|log|version|config|project|files|modules)\.ts$|^lib\/text\//],
   ["db and model", /^lib\/db\/[^/]+\.ts$|^lib\/embed\/|^db\/migrations\//],
   ["repositories", /^lib\/db\/repos\//],
   ["use cases", /^lib\/memory\//],

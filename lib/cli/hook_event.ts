@@ -7,7 +7,8 @@
  * without loading a model (the server adds missing vectors when it next runs).
  */
 import { configureLog, log } from "../log.ts";
-import { hookProject, hookSettings, KNOWN_EVENTS, parseHookInput } from "../hooks/handlers.ts";
+import { handleHook, hookProject, hookSettings, KNOWN_EVENTS, parseHookInput } from "../hooks/handlers.ts";
+import { loadLater } from "../modules.ts";
 import { optedOut } from "../project.ts";
 import { askServer } from "../hooks/socket.ts";
 import { type CommandSpec, out } from "./command.ts";
@@ -73,7 +74,7 @@ async function direct(
   event: string,
   input: ReturnType<typeof parseHookInput>,
 ): Promise<string> {
-  const [{ createService }, { handleHook }] = await Promise.all([import("../app.ts"), import("../hooks/handlers.ts")]);
+  const { createService } = await loadLater<typeof import("../app.ts")>(new URL("../app.ts", import.meta.url));
   // No model (loading one takes seconds) and a short connection wait: a database that does not answer must
   // not hold every prompt for the pool's default 10 s.
   const service = createService(config, { keywordOnly: true, connectTimeoutMs: 2_000 });

@@ -8,31 +8,40 @@ import { type GlobalFlags, loadConfig, sageHome } from "../config.ts";
 import { describeError, SageError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { VERSION } from "../version.ts";
+import { loadLater } from "../modules.ts";
 import type { CommandSpec, OptionSpec } from "./command.ts";
 
+const loadApp = () => loadLater<typeof import("../app.ts")>(new URL("../app.ts", import.meta.url));
+
+/** A command's module (lib/cli/<file>.ts), loaded when it runs. */
+const commandModule = (file: string) => loadLater<{ command: CommandSpec }>(new URL(`./${file}.ts`, import.meta.url));
+
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CommandSpec }> }> = {
-  serve: { summary: "run the MCP server on stdio (the default)", load: () => import("./serve.ts") },
-  status: { summary: "show database, model and memory counts", load: () => import("./status.ts") },
-  search: { summary: "search memories", load: () => import("./search.ts") },
-  save: { summary: "save a memory", load: () => import("./save.ts") },
-  export: { summary: "export memories as JSONL or Markdown", load: () => import("./export.ts") },
-  import: { summary: "import memories from JSONL", load: () => import("./import.ts") },
-  view: { summary: "write a page to browse, search and prune memories; open it", load: () => import("./view.ts") },
-  delete: { summary: "delete memories by id", load: () => import("./delete.ts") },
-  migrate: { summary: "apply database migrations", load: () => import("./migrate.ts") },
-  reindex: { summary: "re-embed memories with the current model", load: () => import("./reindex.ts") },
+  serve: { summary: "run the MCP server on stdio (the default)", load: () => commandModule("serve") },
+  status: { summary: "show database, model and memory counts", load: () => commandModule("status") },
+  search: { summary: "search memories", load: () => commandModule("search") },
+  save: { summary: "save a memory", load: () => commandModule("save") },
+  export: { summary: "export memories as JSONL or Markdown", load: () => commandModule("export") },
+  import: { summary: "import memories from JSONL", load: () => commandModule("import") },
+  view: { summary: "write a page to browse, search and prune memories; open it", load: () => commandModule("view") },
+  delete: { summary: "delete memories by id", load: () => commandModule("delete") },
+  migrate: { summary: "apply database migrations", load: () => commandModule("migrate") },
+  reindex: { summary: "re-embed memories with the current model", load: () => commandModule("reindex") },
   backfill: {
     summary: "import Claude Code's past conversations from its transcripts",
-    load: () => import("./backfill.ts"),
+    load: () => commandModule("backfill"),
   },
   doctor: {
     summary: "check database, pgvector, model and permissions; say what to fix",
-    load: () => import("./doctor.ts"),
+    load: () => commandModule("doctor"),
   },
-  db: { summary: "start, stop or inspect the private PostgreSQL cluster", load: () => import("./db.ts") },
-  hook: { summary: "handle a Claude Code hook event (reads its JSON on stdin)", load: () => import("./hook_event.ts") },
-  hooks: { summary: "install or remove Sage's Claude Code hooks", load: () => import("./hooks_settings.ts") },
-  selftest: { summary: "check the model and keyword analysis (offline)", load: () => import("./selftest.ts") },
+  db: { summary: "start, stop or inspect the private PostgreSQL cluster", load: () => commandModule("db") },
+  hook: {
+    summary: "handle a Claude Code hook event (reads its JSON on stdin)",
+    load: () => commandModule("hook_event"),
+  },
+  hooks: { summary: "install or remove Sage's Claude Code hooks", load: () => commandModule("hooks_settings") },
+  selftest: { summary: "check the model and keyword analysis (offline)", load: () => commandModule("selftest") },
 };
 
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
@@ -123,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
       values,
       positionals: parsed.positionals,
       // Loaded on first use: `serve` and `hook` start without the service's module graph.
-      service: async () => (service ??= (await import("../app.ts")).createService(config)),
+      service: async () => (service ??= (await loadApp()).createService(config)),
     });
   } catch (err) {
     // A hook must never stand in Claude Code's way: exit 2 from UserPromptSubmit would block the prompt, and

@@ -8,7 +8,10 @@ import { configureLog } from "../log.ts";
 import type { MemoryService } from "../memory/service.ts";
 import { createMcpServer } from "../mcp/server.ts";
 import { guardStdout, runStdio } from "../mcp/stdio.ts";
+import { loadLater } from "../modules.ts";
 import type { CommandSpec } from "./command.ts";
+
+const later = <T>(path: string) => loadLater<T>(new URL(path, import.meta.url));
 
 export const command: CommandSpec = {
   name: "serve",
@@ -22,7 +25,9 @@ export const command: CommandSpec = {
     // start-up time, and `initialize` must not wait for them. A tool call that comes first waits.
     let loading: Promise<MemoryService> | null = null;
     const getService = () =>
-      loading ??= import("../app.ts").then(({ createService }) => createService(config, { autoSession: true }));
+      loading ??= later<typeof import("../app.ts")>("../app.ts").then(({ createService }) =>
+        createService(config, { autoSession: true })
+      );
     let stopHooks = () => {};
     let warmed = false;
     const warmUp = async () => {
@@ -30,8 +35,8 @@ export const command: CommandSpec = {
       warmed = true;
       const [service, { handleHook, hookSettings, parseHookInput }, { serveHooks }] = await Promise.all([
         getService(),
-        import("../hooks/handlers.ts"),
-        import("../hooks/socket.ts"),
+        later<typeof import("../hooks/handlers.ts")>("../hooks/handlers.ts"),
+        later<typeof import("../hooks/socket.ts")>("../hooks/socket.ts"),
       ]);
       service.warmUp();
       service.startBackfill();
