@@ -9,8 +9,7 @@
 import { parseArgs } from "node:util";
 import { encodeProjectFolder } from "../lib/memory/transcript_files.ts";
 import { text, thinking, toolUse, Transcript } from "../tests/support/transcripts.ts";
-import { writeTinyModel } from "../tests/support/tiny_model.ts";
-import { childEnv, machine, residentMemory, round, sageArgs, startBench } from "./support.ts";
+import { benchModel, childEnv, machine, residentMemory, round, sageArgs, startBench } from "./support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -66,11 +65,7 @@ function session(id: string, n: number, cwd: string, turns: number, start: strin
 
 const bench = await startBench();
 try {
-  let model = values.model;
-  if (!model) {
-    model = `${bench.root}/tiny-model`;
-    await writeTinyModel(model);
-  }
+  const model = await benchModel(bench, values.model);
   // The history: ten projects (each a git checkout), sessions started at their root or in a subfolder.
   const claude = `${bench.root}/claude`;
   const projects = Array.from({ length: 10 }, (_, i) => `${bench.root}/work/project-${i}`);

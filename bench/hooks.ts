@@ -7,8 +7,18 @@
 import { parseArgs } from "node:util";
 import { runCommand } from "../tests/support/process.ts";
 import { RpcProcess } from "../tests/support/rpc.ts";
-import { writeTinyModel } from "../tests/support/tiny_model.ts";
-import { machine, REPO, round, sageArgs, startBench, type Stats, stats, syntheticJsonl, table } from "./support.ts";
+import {
+  benchModel,
+  machine,
+  REPO,
+  round,
+  sageArgs,
+  startBench,
+  type Stats,
+  stats,
+  syntheticJsonl,
+  table,
+} from "./support.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { model: { type: "string" }, runs: { type: "string" } } });
 const runs = Number(values.runs ?? 30);
@@ -16,11 +26,7 @@ const PROJECT = "/bench/project";
 
 const bench = await startBench();
 try {
-  let model = values.model;
-  if (!model) {
-    model = `${bench.root}/tiny-model`;
-    await writeTinyModel(model);
-  }
+  const model = await benchModel(bench, values.model);
   const home = `${bench.root}/sage-home`;
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",

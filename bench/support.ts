@@ -9,7 +9,7 @@ import { loadConfig } from "../lib/config.ts";
 import { clusterPaths, ensureCluster, stopCluster } from "../lib/db/cluster.ts";
 import { configureLog } from "../lib/log.ts";
 import { runCommand } from "../tests/support/process.ts";
-import { mulberry32 } from "../tests/support/tiny_model.ts";
+import { mulberry32, writeTinyModel } from "../tests/support/tiny_model.ts";
 
 configureLog({ level: "warn" });
 
@@ -99,6 +99,14 @@ export async function startBench(): Promise<Bench> {
       await Deno.remove(root, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** The model a bench runs with: the one named (--model), else the tests' tiny model, written into the bench's root. */
+export async function benchModel(bench: Bench, named: string | undefined): Promise<string> {
+  if (named) return named;
+  const model = `${bench.root}/tiny-model`;
+  await writeTinyModel(model);
+  return model;
 }
 
 // ---- running sage -------------------------------------------------------------------------------------
