@@ -15,7 +15,7 @@ import {
 import { PROTOCOL_VERSIONS } from "../lib/mcp/identity.ts";
 import { initializeRequest } from "../lib/mcp/handshake.ts";
 import { createMcpServer } from "../lib/mcp/server.ts";
-import { freshDatabase, REPO } from "./support/harness.ts";
+import { freshDatabase } from "./support/harness.ts";
 import { INITIALIZE_PARAMS, RawServer, type RpcMessage } from "./support/mcp_client.ts";
 
 /** What the SDK's own server (built as `sage serve` builds it) answers to `initialize` with these params. */
@@ -131,42 +131,3 @@ Deno.test("handshake: what it accepts as initialize", () => {
   ) assert.equal(ok(bad), null, JSON.stringify(bad).slice(0, 200));
   assert.equal(initializeRequest("{"), null);
 });
-
-Deno.test("the compiled binary includes every module Sage loads by a built name (lib/modules.ts, the worker)", async () => {
-  // What `deno compile` is told to include: the Dockerfile's list, globs expanded.
-  const dockerfile = await Deno.readTextFile(`${REPO}/Dockerfile`);
-  const list = dockerfile.match(/modules=\$\(for f in ([^;]+); do/)?.[1].trim().split(/\s+/) ?? [];
-  const included = new Set<string>();
-  for (const entry of list) {
-    const [dir, glob] = entry.includes("*") ? [entry.slice(0, entry.lastIndexOf("/")), true] : [entry, false];
-    if (!glob) included.add(entry);
-    else {for (const f of Deno.readDirSync(`${REPO}/${dir}`)) {
-        if (f.name.endsWith(".ts")) included.add(`${dir}/${f.name}`);
-      }}
-  }
-  // What the sources load by a built name: every `new URL("….ts", import.meta.url)`, the serve command's `later("…")`,
-  // and the commands of lib/cli/main.ts.
-  const loaded = new Set<string>();
-  const files = ["main.ts", ...[...walkTs(`${REPO}/lib`)].map((f) => f.slice(REPO.length + 1))];
-  for (const file of files) {
-    const text = await Deno.readTextFile(`${REPO}/${file}`);
-    const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
-    for (const m of text.matchAll(/new URL\("([^"]+\.ts)", import\.meta\.url\)|later<[^>]*>\("([^"]+\.ts)"\)/g)) {
-      loaded.add(new URL(m[1] ?? m[2], `file:///${dir}/`).pathname.slice(1));
-    }
-  }
-  const cli = await Deno.readTextFile(`${REPO}/lib/cli/main.ts`);
-  for (const m of cli.matchAll(/commandModule\("([a-z_]+)"\)/g)) loaded.add(`lib/cli/${m[1]}.ts`);
-  assert.ok(loaded.has("lib/cli/main.ts") && loaded.has("lib/app.ts") && loaded.has("lib/cli/hook_event.ts"));
-  for (const f of loaded) {
-    assert.ok(await Deno.stat(`${REPO}/${f}`).catch(() => null), `${f} does not exist`);
-    assert.ok(included.has(f), `${f} is loaded by a built name but not included by deno compile`);
-  }
-});
-
-function* walkTs(dir: string): Generator<string> {
-  for (const e of Deno.readDirSync(dir)) {
-    if (e.isDirectory) yield* walkTs(`${dir}/${e.name}`);
-    else if (e.name.endsWith(".ts")) yield `${dir}/${e.name}`;
-  }
-}

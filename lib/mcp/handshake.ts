@@ -54,9 +54,7 @@ export async function answerInitialize(): Promise<void> {
   } catch {
     ended = true; // stdin unreadable: the transport finds out and ends the server
   }
-  const pending = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) pending.set(p, o), o += p.length;
+  const pending = concatBytes(parts);
   early = { pending, ended };
   if (end < 0) return;
   const request = initializeRequest(new TextDecoder().decode(pending.subarray(0, end)));
@@ -105,4 +103,13 @@ export function initializeRequest(line: string): { id: string | number; protocol
   }
   if (Object.values(p.capabilities).some((c) => c !== undefined && !obj(c))) return null;
   return { id, protocolVersion: p.protocolVersion };
+}
+
+/** Chunks as one byte array (the chunk itself when there is one). */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) all.set(p, o), o += p.length;
+  return all;
 }

@@ -1,7 +1,7 @@
 /**
  * Who the MCP server says it is: name, instructions, capabilities and the protocol versions it speaks. Kept apart
  * from the SDK so the handshake (lib/mcp/handshake.ts) can answer `initialize` before the SDK has loaded; the SDK's
- * server is built from the same values (lib/mcp/server.ts), and tests/mcp_handshake_test.ts checks that both
+ * server is built from the same values (lib/mcp/server.ts), and tests/handshake_test.ts checks that both
  * answers are the same, protocol negotiation included.
  */
 import { VERSION } from "../version.ts";

@@ -17,7 +17,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="npm:@modelcontextprotocol/sdk@1.32.2/dist/esm/types.d.ts"
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { log } from "../log.ts";
-import { type EarlyStart, takeEarlyStart } from "./handshake.ts";
+import { concatBytes, type EarlyStart, takeEarlyStart } from "./handshake.ts";
 
 /**
  * Longest line accepted. The largest legitimate request (save_conversation with two texts at the default 200,000
@@ -168,7 +168,7 @@ class LineTransport implements Transport {
       if (this.#skipped) this.#skipped.bytes += piece.length;
       else if (this.#size + piece.length > MAX_LINE_BYTES) {
         this.#skipped = {
-          head: concat([...this.#parts, piece]).slice(0, HEAD_BYTES),
+          head: concatBytes([...this.#parts, piece]).slice(0, HEAD_BYTES),
           bytes: this.#size + piece.length,
         };
         this.#parts = [];
@@ -179,7 +179,7 @@ class LineTransport implements Transport {
       }
       if (nl < 0) break;
       if (this.#skipped) this.#tooLarge(this.#skipped.head, this.#skipped.bytes);
-      else this.#line(concat(this.#parts));
+      else this.#line(concatBytes(this.#parts));
       this.#parts = [];
       this.#size = 0;
       this.#skipped = null;
@@ -226,14 +226,6 @@ class LineTransport implements Transport {
   #error(id: Id, code: number, message: string): void {
     void this.send({ jsonrpc: "2.0", id, error: { code, message } } as unknown as JSONRPCMessage);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) all.set(p, o), o += p.length;
-  return all;
 }
 
 /** The id of something that parsed as JSON but is not a valid message, when it has a usable one. */

@@ -15,6 +15,7 @@ import { updateMemoryById } from "./edit.ts";
 import type { MemoryDraft } from "../types.ts";
 import { contentHash, conversationContent, makeDraft, storeDrafts } from "./save.ts";
 import { TranscriptParser, type Turn } from "./transcript.ts";
+import { readSlice } from "./transcript_files.ts";
 import { checkSessionId } from "./validate.ts";
 
 export interface TurnInput {
@@ -140,7 +141,7 @@ export async function captureTranscript(core: Core, req: CaptureRequest): Promis
         log.info("capture paused; the next event goes on", { event: req.event, done: pos, size });
         return total;
       }
-      const bytes = await readAt(file, pos, Math.min(SLICE_BYTES, size - pos));
+      const bytes = await readSlice(file, pos, Math.min(SLICE_BYTES, size - pos));
       if (!bytes.length) break; // truncated meanwhile
       pos += bytes.length;
       await store(parser.feed(bytes)); // turns a later prompt closed: complete
@@ -202,18 +203,6 @@ async function openTranscript(req: CaptureRequest): Promise<Deno.FsFile | null> 
     });
     return null;
   }
-}
-
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  await file.seek(offset, Deno.SeekMode.Start);
-  const bytes = new Uint8Array(length);
-  let read = 0;
-  while (read < length) {
-    const n = await file.read(bytes.subarray(read));
-    if (n === null) break;
-    read += n;
-  }
-  return bytes.subarray(0, read);
 }
 
 /** Lets whatever else the process has to do (a search, a ping) run. */
