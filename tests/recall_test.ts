@@ -47,6 +47,45 @@ Deno.test("recall: a 2-memory Chinese project recalls its fix; off-topic and unk
   }
 });
 
+Deno.test("recall and search across languages with no model: a Chinese prompt finds the English memory and back", async () => {
+  const t = await newService({ project: "/r/mixed", model: null });
+  try {
+    const retries = await save(
+      t,
+      "Webhook delivery to merchants: on failure we retry up to 10 times, backoff capped at 1 hour.",
+    );
+    const storage = await save(
+      t,
+      "刷新令牌放在系统的安全存储里（iOS 钥匙串，Android 密钥库），访问令牌只留在内存里，不写磁盘。",
+    );
+    for (
+      const other of [
+        "Amounts are int64 minor units in Go code, never floats.",
+        "CI runs go test with the race detector on every push.",
+        "部署用 Helm chart，镜像推到内部的 registry。",
+        "首页的列表改成了虚拟滚动，滑动不再卡顿。",
+        "The staging API lives at api-stg.example.dev.",
+      ]
+    ) await save(t, other);
+    const zh = await t.service.recall({ prompt: "回调失败以后现在会重试几次？", project: "/r/mixed", maxChars: 8000 });
+    assert.equal(zh.decision, "injected");
+    assert.equal(idsIn(zh.text)[0], retries, zh.text);
+    const en = await t.service.recall({
+      prompt: "Where do we keep the refresh token, and why not on disk?",
+      project: "/r/mixed",
+      maxChars: 8000,
+    });
+    assert.equal(idsIn(en.text)[0], storage, en.text);
+    const search = await t.service.search({ query: "回调重试", project: "/r/mixed", mode: "keyword" });
+    assert.equal(search.hits[0]?.id, retries);
+    // Off-topic stays off-topic in either language.
+    const lunch = await t.service.recall({ prompt: "周末去哪里爬山比较好？", project: "/r/mixed", maxChars: 8000 });
+    assert.equal(lunch.text, "");
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("recall: the block stays within SAGE_HOOK_MAX_CHARS, best first, each long memory cut with its id", async () => {
   const t = await svc("/r/long");
   try {

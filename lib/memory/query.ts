@@ -4,6 +4,7 @@
  */
 import type { LoadedModel } from "../embed/embedder.ts";
 import { invalid, SageError } from "../errors.ts";
+import { translatedTerms } from "../text/glossary.ts";
 import { queryTerms } from "../text/terms.ts";
 import { timeHint } from "../text/time.ts";
 import type { ContextResult, SearchFilters, SearchMode, SearchResult } from "../types.ts";
@@ -53,9 +54,9 @@ export async function search(core: Core, input: SearchInput): Promise<SearchResu
   const vector = mode === "keyword" ? { vector: null, model: null } : await queryVector(core, query, mode, warnings);
   // A time named in the query ("last week", "on 31 July, 2023") boosts that period, unless filters set one.
   const window = filters.after || filters.before ? null : timeHint(query);
-  const hits = await core.db((db) =>
-    rank(db, { terms: queryTerms(query), query: vector, filters, limit, mode, window })
-  );
+  const terms = queryTerms(query);
+  const translations = translatedTerms(query, terms);
+  const hits = await core.db((db) => rank(db, { terms, translations, query: vector, filters, limit, mode, window }));
   return { query, mode, project: filters.project, hits, warnings };
 }
 

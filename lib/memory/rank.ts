@@ -28,6 +28,7 @@ import {
 import { getMemories } from "../db/repos/memories.ts";
 import type { VectorModel } from "../db/repos/vectors.ts";
 import { isCjkPair, isParticle, overlap, wordSet } from "../text/terms.ts";
+import type { Translation } from "../text/glossary.ts";
 import type { TimeWindow } from "../text/time.ts";
 import type { Memory, SearchFilters, SearchHit } from "../types.ts";
 
@@ -46,6 +47,8 @@ const MIN_SAMPLE = 10;
 
 export interface RankRequest {
   terms: string[];
+  /** The query's terms in the other language (lib/text/glossary.ts): they score, but add nothing to the weight. */
+  translations?: Translation[];
   /** The query's vector and its model (null: keyword evidence only). */
   query: { vector: Float32Array | null; model: VectorModel | null };
   filters: SearchFilters;
@@ -55,13 +58,24 @@ export interface RankRequest {
   window: TimeWindow | null;
 }
 
+/** The terms the keyword list scores with: the query's own (weight 1), then its translations. */
+function keywordTerms(r: RankRequest): { terms: string[]; termWeights: number[] } {
+  if (r.mode === "vector") return { terms: [], termWeights: [] };
+  const own = new Set(r.terms);
+  const other = (r.translations ?? []).filter((t) => !own.has(t.term));
+  return {
+    terms: [...r.terms, ...other.map((t) => t.term)],
+    termWeights: [...r.terms.map(() => 1), ...other.map((t) => t.weight)],
+  };
+}
+
 /** Two round trips: every candidate list in one statement, then the rows of the winners. */
 export async function rank(db: Database, r: RankRequest): Promise<SearchHit[]> {
   const depth = Math.max(r.limit * 5, 50);
   const hybrid = r.mode === "hybrid";
   const { vector: qv, model } = r.query;
   const found = await candidates(db, {
-    terms: r.mode !== "vector" ? r.terms : [],
+    ...keywordTerms(r),
     vector: r.mode !== "keyword" && qv && model ? { vector: qv, model } : null,
     filters: r.filters,
     depth,
@@ -219,7 +233,8 @@ export function keywordWeight(terms: string[], stats: TermStats): number {
   const idf = (df: number) => Math.log(1 + (stats.docs + PRIOR_DOCS - df + 0.5) / (df + 0.5));
   const known = (t: string) => stats.dfs.has(t) || isParticle(t);
   const unseen = terms.filter((t) => !stats.dfs.has(t) && !(isCjkPair(t) && Array.from(t).every(known)));
-  const idfs = [...[...stats.dfs.values()].map(idf), ...unseen.map(() => idf(0))].sort((a, b) => b - a);
+  const seen = terms.filter((t) => stats.dfs.has(t)).map((t) => idf(stats.dfs.get(t)!));
+  const idfs = [...seen, ...unseen.map(() => idf(0))].sort((a, b) => b - a);
   return idfs.slice(0, WEIGHT_TERMS).reduce((s, x) => s + x, 0);
 }
 

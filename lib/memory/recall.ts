@@ -24,6 +24,7 @@ import { recentByKind } from "../db/repos/memories.ts";
 import { alreadyInjected, recordInjections, resetInjections } from "../db/repos/injections.ts";
 import { normalizeProject } from "../project.ts";
 import { cleanText } from "../text/clean.ts";
+import { translatedTerms } from "../text/glossary.ts";
 import { namesIn } from "../text/names.ts";
 import { analyze, queryTerms } from "../text/terms.ts";
 import { timeHint } from "../text/time.ts";
@@ -79,6 +80,7 @@ export async function recall(core: Core, input: RecallInput): Promise<RecallResu
   const query = focus(prompt).slice(0, MAX_PROMPT_CHARS);
   const project = normalizeProject(input.project);
   const terms = queryTerms(query);
+  const translations = translatedTerms(query, terms);
   const names = namesIn(query).map((n) => analyze(n)[0]).filter((t): t is string => !!t);
   const [vector, known] = await Promise.all([
     queryVector(core, query, "hybrid", warnings),
@@ -87,6 +89,7 @@ export async function recall(core: Core, input: RecallInput): Promise<RecallResu
   const hits = await core.db((db) =>
     rank(db, {
       terms,
+      translations,
       query: vector,
       filters: { project, excludeSession: input.session },
       limit: MAX_ITEMS,
@@ -113,7 +116,9 @@ export async function recall(core: Core, input: RecallInput): Promise<RecallResu
     : new Set<number>();
   const fresh = picked.filter((h) => !shown.has(h.id));
   if (!fresh.length) return { ...none("nothing new"), earlier: [...shown] };
-  const block = recallBlock(project, fresh, new Set(terms), input.maxChars, [...shown]);
+  const block = recallBlock(project, fresh, new Set([...terms, ...translations.map((t) => t.term)]), input.maxChars, [
+    ...shown,
+  ]);
   const injected = block.items.map((i) => i.id);
   if (input.session) await core.db((db) => recordInjections(db, input.session!, injected, "UserPromptSubmit"));
   return { text: block.text, injected, earlier: [...shown], decision: "injected", warnings };

@@ -55,6 +55,8 @@ export type Head = Pick<Memory, "id" | "project" | "session" | "kind" | "tags" |
 export interface CandidateRequest {
   /** The query's keyword terms; none: no keyword list. */
   terms: string[];
+  /** Each term's share of its idf in a memory's score (1 when absent): a translation weighs as its source. */
+  termWeights?: number[];
   /** The query's vector and its model; null: no vector list. */
   vector: { vector: Float32Array; model: VectorModel } | null;
   filters: SearchFilters;
@@ -176,11 +178,12 @@ export async function candidates(q: Queryable, r: CandidateRequest): Promise<Can
 function keywordLists(st: Statement, r: CandidateRequest, project: string | null): void {
   st.ctes.push(
     // Each term's tsquery is parsed once here, not once per candidate row.
-    `w AS (SELECT t.term, t.qt, t.df, ln(1 + (p.docs + ${PRIOR_DOCS} - t.df + 0.5) / (t.df + 0.5)) AS idf,
+    `w AS (SELECT t.term, t.qt, t.df, t.tw * ln(1 + (p.docs + ${PRIOR_DOCS} - t.df + 0.5) / (t.df + 0.5)) AS idf,
                   sum(t.df) OVER (ORDER BY t.df, t.term ROWS UNBOUNDED PRECEDING) AS cum,
                   row_number() OVER (ORDER BY t.df, t.term) AS rn
-           FROM (SELECT s.term, min(q.qt)::tsquery AS qt, sum(s.df)::float8 AS df
-                 FROM unnest(${st.p(r.terms)}::text[], ${st.p(r.terms.map(tsqueryTerm))}::text[]) AS q(term, qt)
+           FROM (SELECT s.term, min(q.qt)::tsquery AS qt, sum(s.df)::float8 AS df, max(q.tw) AS tw
+                 FROM unnest(${st.p(r.terms)}::text[], ${st.p(r.terms.map(tsqueryTerm))}::text[],
+                             ${st.p(r.terms.map((_, i) => r.termWeights?.[i] ?? 1))}::float8[]) AS q(term, qt, tw)
                  JOIN term_stats s ON s.term = q.term ${project ? `AND s.project = ${project}` : ""}
                  GROUP BY s.term HAVING sum(s.df) > 0) t, p)`,
     // The rarest terms until the posting budget (always the rarest one): the terms that pick candidates.
