@@ -21,6 +21,7 @@ Deno.test("glossary: Chinese numbers give their digits; single characters and th
   assert(translatedTerms("排队了四十分钟").includes("40"));
   assert(translatedTerms("一百二十秒").includes("120"));
   assert(!translatedTerms("这个十分重要").includes("10"), "十分 is 'very', not ten");
+  assert.deepEqual(translatedTerms("十".repeat(10_000)), [], "a run of 十 is no number");
   // 表 (table) and 新 (new) inside 表示 and 更新 are not those words.
   assert.deepEqual(translatedTerms("表示更新"), []);
   // Mixed prompts: a term the prompt already has is not added again.

@@ -143,6 +143,7 @@ function chineseNumber(chars: string[], start: number): { value: number; length:
   let value = 0;
   let digit: number | null = null;
   let units = 0;
+  let last = Infinity;
   while (i < chars.length) {
     const c = chars[i];
     if (c in DIGITS) {
@@ -150,6 +151,8 @@ function chineseNumber(chars: string[], start: number): { value: number; length:
       digit = DIGITS[c];
     } else if (c === "十" || c === "百") {
       const unit = c === "十" ? 10 : 100;
+      if (unit >= last) break; // 十十 or 十百 is no number
+      last = unit;
       value += (digit ?? 1) * unit;
       digit = null;
       units++;
