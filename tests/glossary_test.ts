@@ -28,6 +28,13 @@ Deno.test("glossary: Chinese numbers give their digits; single characters and th
   assert(!translatedTerms("数据库 database").includes("databas"));
 });
 
+Deno.test("glossary: an abbreviation of the field and its long form give each other", () => {
+  assert.deepEqual(translatedTerms("k8s"), ["kubernet"]);
+  for (const w of ["pr", "merg"]) assert(translatedTerms("opening pull requests").includes(w), w);
+  for (const w of ["pull", "request"]) assert(translatedTerms("a small PR").includes(w), w);
+  assert(!translatedTerms("the database").includes("databas"), "a form does not give itself");
+});
+
 Deno.test("glossary: an equivalent weighs what its source word weighs in the prompt's terms", () => {
   const weight = (text: string, term: string) => translations(text).find((t) => t.term === term)?.weight;
   assert.equal(weight("回调", "webhook"), 3, "回调 is three terms: 回, 调, 回调");

@@ -18,3 +18,8 @@ Deno.test("terms: identifiers keep whole form and parts; versions stay whole", (
     assert(t.includes(w), `${w} missing from ${JSON.stringify(t)}`);
   }
 });
+
+Deno.test("terms: a plural abbreviation gives its whole form and its singular", () => {
+  assert.deepEqual(analyze("two PRs and three APIs"), ["two", "prs", "pr", "three", "apis", "api"]);
+  assert.deepEqual(analyze("HTTPServer"), ["httpserver", "http", "server"], "not a plural");
+});

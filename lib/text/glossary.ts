@@ -3,10 +3,12 @@
  * English one about "secure storage" the memory that says 安全存储, even with no model (or one that knows a
  * single language). The words come from glossary.json: general vocabulary of the field (code, data,
  * infrastructure, web and mobile, version control, testing, security, payments, operations), each Chinese word with
- * its English equivalents, not any one project's words. Numbers written in
- * Chinese ("四十分钟") also give their digits. These terms add to a memory's keyword score but not to the query's
+ * its English equivalents, not any one project's words. The same way, an abbreviation of the field and its long form
+ * give each other (abbreviations.json: "PR" and "pull request", "k8s" and "kubernetes"). Numbers written in Chinese
+ * ("四十分钟") also give their digits. These terms add to a memory's keyword score but not to the query's
  * weight (lib/memory/rank.ts): the prompt's information is what it says, in its own words.
  */
+import ABBREVIATIONS from "./abbreviations.json" with { type: "json" };
 import GLOSSARY from "./glossary.json" with { type: "json" };
 import { analyze, hasCjk, queryTerms } from "./terms.ts";
 
@@ -24,8 +26,8 @@ interface Entry {
 interface Glossary {
   byChinese: Map<string, Entry>;
   longestChinese: number;
-  /** English phrases by their first term. */
-  byEnglish: Map<string, { phrase: string[]; entry: Entry }[]>;
+  /** English words and phrases by their first term, with the terms each one gives (Chinese pairs, or other forms). */
+  byEnglish: Map<string, { phrase: string[]; gives: string[][] }[]>;
 }
 
 let glossary: Glossary | null = null;
@@ -33,15 +35,21 @@ let glossary: Glossary | null = null;
 function load(): Glossary {
   if (glossary) return glossary;
   const g: Glossary = { byChinese: new Map(), longestChinese: 0, byEnglish: new Map() };
+  const english = (phrase: string[], gives: string[][]) => {
+    const list = g.byEnglish.get(phrase[0]) ?? [];
+    list.push({ phrase, gives });
+    g.byEnglish.set(phrase[0], list);
+  };
   for (const [zh, en] of Object.entries(GLOSSARY as Record<string, string[]>)) {
     const entry = { zh, en: en.map((p) => analyze(p)).filter((t) => t.length) };
     g.byChinese.set(zh, entry);
     g.longestChinese = Math.max(g.longestChinese, Array.from(zh).length);
-    for (const phrase of entry.en) {
-      const list = g.byEnglish.get(phrase[0]) ?? [];
-      list.push({ phrase, entry });
-      g.byEnglish.set(phrase[0], list);
-    }
+    for (const phrase of entry.en) english(phrase, [chineseTerms(zh)]);
+  }
+  // An abbreviation and its long forms ("PR", "pull request") each give the others.
+  for (const [short, long] of Object.entries(ABBREVIATIONS as Record<string, string[]>)) {
+    const forms = [short, ...long].map((f) => analyze(f)).filter((t) => t.length);
+    for (const form of forms) english(form, forms.filter((f) => f !== form));
   }
   return glossary = g;
 }
@@ -100,13 +108,13 @@ function fromChinese(text: string, add: Add): void {
   }
 }
 
-/** Chinese terms of the glossary's English words and phrases found in the text's own words. */
+/** For the glossary's English words and phrases in the text: their Chinese pairs, and an abbreviation's other forms. */
 function fromEnglish(text: string, add: Add): void {
   const words = analyze(text.replace(/\p{Script=Han}+/gu, " "));
   const { byEnglish } = load();
   words.forEach((word, i) => {
-    for (const { phrase, entry } of byEnglish.get(word) ?? []) {
-      if (phrase.every((t, j) => words[i + j] === t)) add(chineseTerms(entry.zh), phrase.length);
+    for (const { phrase, gives } of byEnglish.get(word) ?? []) {
+      if (phrase.every((t, j) => words[i + j] === t)) { for (const terms of gives) add(terms, phrase.length); }
     }
   });
 }

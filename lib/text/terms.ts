@@ -7,7 +7,7 @@
  *   "数据库" matches "数据库迁移" through 数据/据库, and a one-character query like "猫" still matches.
  * - Other words are lowercased, stop words dropped, English words Porter-stemmed ("deployments" → "deploy").
  * - Identifiers keep their whole form and their parts: `getUserName` → getusername, get, user, name;
- *   `MAX_RETRIES` → max_retries, max, retri. Dotted numbers stay whole and lose a leading "v" ("v1.2.3" → 1.2.3),
+ *   `MAX_RETRIES` → max_retries, max, retri. A plural abbreviation gives its singular: `PRs` → prs, pr. Dotted numbers stay whole and lose a leading "v" ("v1.2.3" → 1.2.3),
  *   so versions and addresses match exactly.
  */
 import { stemmer } from "stemmer";
@@ -84,6 +84,13 @@ function addCjk(run: string, out: string[]): void {
 }
 
 function addWord(word: string, out: string[]): void {
+  // A plural abbreviation (PRs, APIs, URLs) is its whole form and its singular, not "AP" + "Is".
+  if (/^\p{Lu}{2,}s$/u.test(word)) {
+    out.push(word.toLowerCase());
+    const singular = normalizeWord(word.slice(0, -1));
+    if (singular) out.push(singular);
+    return;
+  }
   const parts = word.split(/_+|(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})/u).filter(Boolean);
   if (parts.length > 1) {
     const whole = word.toLowerCase().replace(/^_+|_+$/g, "");
