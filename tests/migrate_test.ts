@@ -7,7 +7,8 @@ import { loadConfig } from "../lib/config.ts";
 import { DbConnection } from "../lib/db/connect.ts";
 import { Database } from "../lib/db/database.ts";
 import { LATEST_VERSION, migrate, type MigrateResult, schemaVersion } from "../lib/db/migrate.ts";
-import { admin, dbName, freshDatabase, newService, REPO, ROOT, sql, tempDir } from "./support/harness.ts";
+import { admin, dbName, freshDatabase, MODEL, newService, REPO, ROOT, sql, tempDir } from "./support/harness.ts";
+import { connectSage } from "./support/mcp_client.ts";
 
 /** The advisory lock migrations serialise on (lib/db/migrate.ts LOCK_KEY). */
 const MIGRATION_LOCK = 7_351_001;
@@ -181,4 +182,58 @@ test("tables live in schema sage and leave other schemas alone", async () => {
   );
   assert.equal(fn.schema, "sage");
   assert.equal((await sql(url, "SELECT 1 FROM sage.memories")).length, 1);
+});
+
+test("keyword terms an older analyzer made are made again, with their statistics, and new saves are current", async () => {
+  const t = await newService({ project: "/terms", model: null });
+  try {
+    const old = (await t.service.saveMemory({ content: "Keep PRs small: under 400 changed lines." })).id;
+    // As the analyzer before version 2 stored it: "PRs" was prs + p + rs, never pr.
+    await sql(
+      t.url,
+      `UPDATE sage.memories SET terms = array_to_tsvector(ARRAY['keep','prs','p','rs','small','400','chang','line']),
+              terms_version = 1 WHERE id = $1`,
+      [old],
+    );
+    const before = await t.service.search({ query: "PR size", project: "/terms", mode: "keyword" });
+    assert.equal(before.hits.length, 0);
+    const fresh = (await t.service.saveMemory({ content: "Squash the PRs before merging." })).id;
+    assert.equal(await t.service.refreshTerms(), 1, "only the stale memory");
+    assert.equal(await t.service.refreshTerms(), 0, "nothing left");
+    const after = await t.service.search({ query: "PR size", project: "/terms", mode: "keyword" });
+    assert.deepEqual(after.hits.map((h) => h.id).sort(), [old, fresh].sort());
+    const [row] = await sql<{ v: number; stats: number }>(
+      t.url,
+      `SELECT (SELECT min(terms_version) FROM sage.memories)::int AS v,
+              (SELECT df FROM sage.term_stats WHERE project = '/terms' AND term = 'pr')::int AS stats`,
+    );
+    assert.deepEqual(row, { v: 2, stats: 2 }, "versions current; the new term counted once per memory");
+  } finally {
+    await t.close();
+  }
+});
+
+test("sage serve re-analyses stale keyword terms in the background; search_memory then finds them", async () => {
+  const t = await newService({ project: "/terms-serve", model: null });
+  const id = (await t.service.saveMemory({ content: "Keep PRs small: under 400 changed lines." })).id;
+  await t.close();
+  await sql(
+    t.url,
+    "UPDATE sage.memories SET terms = array_to_tsvector(ARRAY['keep','prs','p','rs','small']), terms_version = 1",
+  );
+  const s = await connectSage({ DATABASE_URL: t.url, SAGE_EMBED_MODEL: MODEL, SAGE_PROJECT: "/terms-serve" });
+  try {
+    const deadline = Date.now() + 20_000;
+    let version = 1;
+    while (version < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      version = (await sql<{ v: number }>(t.url, "SELECT terms_version::int AS v FROM sage.memories"))[0].v;
+    }
+    assert.equal(version, 2, "the server re-analysed the memory");
+    const r = await s.call("search_memory", { query: "PR", mode: "keyword" });
+    const hits = (r.structuredContent as { hits: { id: number }[] }).hits;
+    assert.deepEqual(hits.map((h) => h.id), [id]);
+  } finally {
+    await s.close();
+  }
 });

@@ -6,6 +6,7 @@ import { sql as v1 } from "./0001_init.ts";
 import { sql as v2 } from "./0002_capture.ts";
 import { sql as v3 } from "./0003_neighbours.ts";
 import { sql as v4 } from "./0004_recall.ts";
+import { sql as v5 } from "./0005_terms_version.ts";
 
 export interface Migration {
   version: number;
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "capture", sql: v2 },
   { version: 3, name: "neighbours", sql: v3 },
   { version: 4, name: "recall", sql: v4 },
+  { version: 5, name: "terms_version", sql: v5 },
 ];

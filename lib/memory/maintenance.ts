@@ -3,12 +3,14 @@
  * memories saved without one), schema migrations, status, and a check that the model really embeds both languages.
  */
 import type { MigrateResult } from "../db/migrate.ts";
+import { rewriteTerms, staleTerms } from "../db/repos/memories.ts";
 import { dropOtherModels } from "../db/repos/models.ts";
 import { BULK_WRITE, counts, databaseStatus, refreshPlannerStats } from "../db/repos/stats.ts";
 import { countToEmbed, type NewVector, pageToEmbed, replaceVectors } from "../db/repos/vectors.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import { SageError } from "../errors.ts";
 import { log } from "../log.ts";
+import { analyze } from "../text/terms.ts";
 import { VERSION } from "../version.ts";
 import { backfillHint } from "./backfill.ts";
 import type { Core } from "./core.ts";
@@ -63,15 +65,23 @@ const BACKFILL_EVERY_MS = 60_000;
 
 /**
  * Vectors for memories stored without one (no model then, or captured by a hook with no server running), bounded
- * per run, now and every minute until stopped; `sage reindex` does everything at once. Returns the stop function.
+ * per run, now and every minute until stopped; `sage reindex` does everything at once. First, once, keyword terms an
+ * older analyzer made are made again (refreshTerms). Returns the stop function.
  */
 export function startBackfill(core: Core): () => void {
   let running = false;
+  let termsCurrent = false; // new writes use the current analyzer: once caught up, nothing goes stale again
   const run = async () => {
     if (running) return;
     running = true;
     try {
-      await Promise.all([core.conn.get(), core.embedder.ready()]);
+      await core.conn.get();
+      if (!termsCurrent) {
+        const n = await refreshTerms(core);
+        termsCurrent = true;
+        if (n) log.info("re-analysed keyword terms", { memories: n });
+      }
+      await core.embedder.ready();
       const r = await reindex(core, { missingOnly: true, limit: BACKFILL_LIMIT });
       if (r.memories) log.info("added missing vectors", { memories: r.memories });
     } catch (err) {
@@ -83,6 +93,32 @@ export function startBackfill(core: Core): () => void {
   run();
   const timer = setInterval(run, BACKFILL_EVERY_MS);
   return () => clearInterval(timer);
+}
+
+/** Memories re-analysed per statement; contents are read whole, so not many at once. */
+const TERMS_BATCH = 100;
+
+/**
+ * Keyword terms made by an older analyzer (lib/text/terms.ts TERMS_VERSION), made again from each memory's content,
+ * a batch per statement so searches go on meanwhile. Returns how many memories it re-analysed.
+ */
+export async function refreshTerms(core: Core): Promise<number> {
+  let done = 0;
+  let afterId = 0;
+  for (;;) {
+    const from = afterId;
+    const page = await core.db((db) => staleTerms(db, from, TERMS_BATCH));
+    if (!page.length) break;
+    const rows = page.map((m) => {
+      const terms = analyze(m.content);
+      return { id: m.id, terms: [...new Set(terms)], count: terms.length };
+    });
+    await core.db((db) => rewriteTerms(db, rows));
+    done += rows.length;
+    afterId = page[page.length - 1].id;
+  }
+  if (done >= BULK_WRITE) await core.db(refreshPlannerStats);
+  return done;
 }
 
 /** Everything worth knowing at a glance. Never throws: an unreachable database is reported, not raised. */

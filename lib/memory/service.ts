@@ -115,6 +115,7 @@ export class MemoryService {
 
   // maintenance
   reindex = (options?: maintenance.ReindexOptions) => maintenance.reindex(this.#core, options);
+  refreshTerms = (): Promise<number> => maintenance.refreshTerms(this.#core);
   status = (options?: { waitForModel?: boolean }): Promise<Record<string, unknown>> =>
     maintenance.status(this.#core, options);
   migrate = (): Promise<MigrateResult> => maintenance.migrate(this.#core);

@@ -12,6 +12,12 @@
  */
 import { stemmer } from "stemmer";
 
+/**
+ * Which analyzer made stored terms. Raise it whenever analyze() would store different terms for the same text: the
+ * server then re-analyses older memories in the background. 2: a plural abbreviation gives its singular.
+ */
+export const TERMS_VERSION = 2;
+
 const CJK = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}";
 const TOKEN = new RegExp(`([${CJK}]+)|\\b[vV]?(\\d+(?:\\.\\d+)+)|([\\p{L}\\p{M}\\p{N}_]+)`, "gu");
 const CJK_CHAR = new RegExp(`[${CJK}]`, "u");

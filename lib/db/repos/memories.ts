@@ -6,6 +6,7 @@
 import pgvector from "pgvector";
 import type { Queryable } from "../database.ts";
 import { filterSql, isoOf, MEMORY_COLUMNS } from "../sql.ts";
+import { TERMS_VERSION } from "../../text/terms.ts";
 import type { Memory, MemoryDetail, MemoryDraft, SearchFilters } from "../../types.ts";
 
 export interface Inserted {
@@ -60,10 +61,10 @@ export async function insertDrafts(
     }
      ), ins AS (
        INSERT INTO memories (id, project, session_id, kind, content, tags, metadata, content_hash, terms, term_count,
-                             created_at, updated_at)
+                             terms_version, created_at, updated_at)
        SELECT coalesce(r.id, nextval(pg_get_serial_sequence('sage.memories', 'id')) + b.zero), r.project, r.session,
               r.kind, r.content, ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.metadata, r.hash,
-              array_to_tsvector(ARRAY(SELECT jsonb_array_elements_text(r.terms))), r.term_count,
+              array_to_tsvector(ARRAY(SELECT jsonb_array_elements_text(r.terms))), r.term_count, ${TERMS_VERSION},
               coalesce(r.created_at, now()), coalesce(r.updated_at, r.created_at, now())
        FROM b, jsonb_to_recordset($2::jsonb) AS r(id bigint, project text, session text, kind text, content text,
             tags jsonb, metadata jsonb, hash text, terms jsonb, term_count integer, created_at timestamptz,
@@ -180,6 +181,7 @@ export async function updateMemory(q: Queryable, id: number, patch: MemoryPatch)
     add("content_hash = ?", patch.content.hash);
     add("terms = array_to_tsvector(?::text[])", patch.content.terms);
     add("term_count = ?", patch.content.termCount);
+    add("terms_version = ?", TERMS_VERSION);
   }
   if (patch.kind) add("kind = ?", patch.kind);
   if (patch.tags) add("tags = ?::text[]", patch.tags);
@@ -302,4 +304,32 @@ export async function recentByKind(
     [project, kinds, perKind],
   );
   return res.rows;
+}
+
+/** Memories whose keyword terms an older analyzer made, in id order after `afterId`. */
+export async function staleTerms(
+  q: Queryable,
+  afterId: number,
+  limit: number,
+): Promise<{ id: number; content: string }[]> {
+  const res = await q.query<{ id: string; content: string }>(
+    `SELECT id, content FROM memories WHERE terms_version < $1 AND id > $2 ORDER BY id LIMIT $3`,
+    [TERMS_VERSION, afterId, limit],
+  );
+  return res.rows.map((r) => ({ id: Number(r.id), content: r.content }));
+}
+
+/** New keyword terms for memories, made by the current analyzer (term statistics follow by trigger). */
+export async function rewriteTerms(
+  q: Queryable,
+  rows: { id: number; terms: string[]; count: number }[],
+): Promise<void> {
+  if (!rows.length) return;
+  await q.query(
+    `UPDATE memories m SET terms = array_to_tsvector(ARRAY(SELECT jsonb_array_elements_text(r.terms))),
+            term_count = r.count, terms_version = ${TERMS_VERSION}
+     FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, terms jsonb, count integer)
+     WHERE m.id = r.id AND m.terms_version < ${TERMS_VERSION}`,
+    [JSON.stringify(rows)],
+  );
 }
