@@ -116,9 +116,8 @@ export async function recall(core: Core, input: RecallInput): Promise<RecallResu
     : new Set<number>();
   const fresh = picked.filter((h) => !shown.has(h.id));
   if (!fresh.length) return { ...none("nothing new"), earlier: [...shown] };
-  const block = recallBlock(project, fresh, new Set([...terms, ...translations.map((t) => t.term)]), input.maxChars, [
-    ...shown,
-  ]);
+  const highlight = new Set([...terms, ...translations.map((t) => t.term)]);
+  const block = recallBlock(project, fresh, highlight, input.maxChars, [...shown]);
   const injected = block.items.map((i) => i.id);
   if (input.session) await core.db((db) => recordInjections(db, input.session!, injected, "UserPromptSubmit"));
   return { text: block.text, injected, earlier: [...shown], decision: "injected", warnings };
