@@ -10,7 +10,7 @@ import { countToEmbed, type NewVector, pageToEmbed, replaceVectors } from "../db
 import type { LoadedModel } from "../embed/embedder.ts";
 import { SageError } from "../errors.ts";
 import { log } from "../log.ts";
-import { analyze } from "../text/terms.ts";
+import { storedTerms } from "../text/terms.ts";
 import { VERSION } from "../version.ts";
 import { backfillHint } from "./backfill.ts";
 import type { Core } from "./core.ts";
@@ -109,10 +109,7 @@ export async function refreshTerms(core: Core): Promise<number> {
     const from = afterId;
     const page = await core.db((db) => staleTerms(db, from, TERMS_BATCH));
     if (!page.length) break;
-    const rows = page.map((m) => {
-      const terms = analyze(m.content);
-      return { id: m.id, terms: [...new Set(terms)], count: terms.length };
-    });
+    const rows = page.map((m) => ({ id: m.id, ...storedTerms(m.content) }));
     await core.db((db) => rewriteTerms(db, rows));
     done += rows.length;
     afterId = page[page.length - 1].id;

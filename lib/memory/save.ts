@@ -10,7 +10,7 @@ import { nearest } from "../db/repos/vectors.ts";
 import type { LoadedModel } from "../embed/embedder.ts";
 import { invalid, SageError } from "../errors.ts";
 import { sanitize, sanitizeJson } from "../text/privacy.ts";
-import { analyze, queryTerms, sayTheSame } from "../text/terms.ts";
+import { queryTerms, sayTheSame, storedTerms } from "../text/terms.ts";
 import type { MemoryDraft, SaveResult, SearchFilters } from "../types.ts";
 import type { Core } from "./core.ts";
 import { sessionFor } from "./sessions.ts";
@@ -74,7 +74,7 @@ export async function makeDraft(core: Core, input: SaveInput, extra: Partial<Mem
   const { text, redactions } = sanitize(raw);
   const content = text.trim();
   if (!content) throw invalid("nothing is left to store once <private> text and secrets are removed");
-  const terms = analyze(content);
+  const { terms, count } = storedTerms(content);
   const createdAt = input.created_at === undefined || input.created_at === null
     ? undefined
     : checkTime("created_at", input.created_at)!.toISOString();
@@ -87,8 +87,8 @@ export async function makeDraft(core: Core, input: SaveInput, extra: Partial<Mem
     tags: sanitizeJson(checkTags(input.tags), redactions),
     metadata: sanitizeJson(checkMetadata(input.metadata), redactions),
     hash: contentHash(content),
-    terms: [...new Set(terms)],
-    termCount: terms.length,
+    terms,
+    termCount: count,
     createdAt,
     redactions,
     ...extra,

@@ -46,6 +46,12 @@ export function analyze(text: string): string[] {
   return out;
 }
 
+/** What a memory stores for its content: its distinct terms, and how many terms it has (its BM25 length). */
+export function storedTerms(content: string): { terms: string[]; count: number } {
+  const all = analyze(content);
+  return { terms: [...new Set(all)], count: all.length };
+}
+
 /**
  * The distinct terms of a query, in first-seen order, without the terms of Chinese question words (什么, 怎么,
  * 哪个, 谁, 几…). Stored memories are mostly statements, so those words are rare in them, and rare means a high
