@@ -18,9 +18,10 @@ const MAX_TRANSLATIONS = 24;
 const MAX_WEIGHT = 3;
 
 interface Entry {
-  zh: string;
   /** Each English equivalent as its analyzed terms ("secure storage" → secur, storag). */
   en: string[][];
+  /** How many terms the Chinese word is in a prompt (回调: 回, 调, 回调). */
+  sourceTerms: number;
 }
 
 interface Glossary {
@@ -41,7 +42,7 @@ function load(): Glossary {
     g.byEnglish.set(phrase[0], list);
   };
   for (const [zh, en] of Object.entries(GLOSSARY as Record<string, string[]>)) {
-    const entry = { zh, en: en.map((p) => analyze(p)).filter((t) => t.length) };
+    const entry = { en: en.map((p) => analyze(p)).filter((t) => t.length), sourceTerms: analyze(zh).length };
     g.byChinese.set(zh, entry);
     g.longestChinese = Math.max(g.longestChinese, Array.from(zh).length);
     for (const phrase of entry.en) english(phrase, [chineseTerms(zh)]);
@@ -98,8 +99,7 @@ function fromChinese(text: string, add: Add): void {
       for (let n = Math.min(longestChinese, chars.length - i); n >= 2 && !found; n--) {
         const entry = byChinese.get(chars.slice(i, i + n).join(""));
         if (entry) {
-          const sourceTerms = analyze(entry.zh).length;
-          for (const terms of entry.en) add(terms, sourceTerms);
+          for (const terms of entry.en) add(terms, entry.sourceTerms);
           found = n;
         }
       }
